@@ -328,7 +328,6 @@ async function main(): Promise<void> {
       const study = await timed(() =>
         runStudy({
           config: studyConfig,
-          quiet: true,
           openBackend: async () => ({
             backend: createInstantBackend(script),
             modelIdentity: "instant",

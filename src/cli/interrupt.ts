@@ -2,6 +2,8 @@
  * Ctrl-C handling shared by every command: the first SIGINT/SIGTERM aborts `interruptSignal` so
  * long work can stop cleanly (commit what is done, stop servers); a second one exits at once.
  */
+import { stopLiveServers } from "../backends/launcher/live-servers.js";
+
 const controller = new AbortController();
 let installed = false;
 
@@ -19,6 +21,7 @@ export function installInterruptHandler(): void {
       `\nm1: ${signal} received, finishing cleanly (press Ctrl-C again to force)\n`,
     );
     controller.abort();
+    stopLiveServers();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

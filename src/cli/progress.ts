@@ -1,34 +1,31 @@
 import cliProgress from "cli-progress";
+import {
+  silentProgress,
+  type ProgressBar,
+  type ProgressBarOptions,
+  type ProgressReporter,
+} from "../progress.js";
 
 /**
- * Progress bars for long work (eval runs, dedup, model calls). Drawn on stderr only when it is a
- * terminal and the user did not ask for `--quiet`; otherwise every call is a no-op, so library code
- * can report progress unconditionally.
+ * The terminal implementation of the progress port: bars on stderr, only when it is a terminal,
+ * not in CI and the user did not ask for `--quiet`; otherwise silent.
  */
-export interface ProgressBar {
-  /** Advance by `delta` and refresh the extra fields shown after the bar (e.g. `acc 61.2%`). */
-  increment(delta?: number, detail?: string): void;
-  /** Set the absolute position (e.g. when resuming with samples already done). */
-  update(done: number, detail?: string): void;
-  setTotal(total: number): void;
-  stop(): void;
+export function terminalProgress(options: { quiet?: boolean } = {}): ProgressReporter {
+  if (!shouldShowProgress(options.quiet)) return silentProgress;
+  return {
+    bar: (bar) => createProgressBar(bar),
+    group: (group = {}) => {
+      const multi = new cliProgress.MultiBar(
+        barOptions(group.unit),
+        cliProgress.Presets.shades_classic,
+      );
+      return {
+        add: (bar) => wrap(multi.create(bar.total, 0, { label: bar.label, detail: "" })),
+        stop: () => multi.stop(),
+      };
+    },
+  };
 }
-
-export interface ProgressOptions {
-  label: string;
-  total: number;
-  /** Force silence (the `--quiet` flag). Silence is automatic when stderr is not a terminal. */
-  quiet?: boolean;
-  /** Unit shown after the counts, e.g. "samples", "rows". */
-  unit?: string;
-}
-
-const silentBar: ProgressBar = {
-  increment: () => {},
-  update: () => {},
-  setTotal: () => {},
-  stop: () => {},
-};
 
 export function shouldShowProgress(quiet?: boolean): boolean {
   return !quiet && Boolean(process.stderr.isTTY) && process.env.CI !== "true";
@@ -51,35 +48,13 @@ function barOptions(unit = ""): cliProgress.Options {
   };
 }
 
-/** One bar. */
-export function createProgressBar(options: ProgressOptions): ProgressBar {
-  if (!shouldShowProgress(options.quiet)) return silentBar;
+function createProgressBar(options: ProgressBarOptions): ProgressBar {
   const bar = new cliProgress.SingleBar(
     barOptions(options.unit),
     cliProgress.Presets.shades_classic,
   );
   bar.start(options.total, 0, { label: options.label, detail: "" });
   return wrap(bar);
-}
-
-/** Several bars drawn together (e.g. one per experiment of a sweep). */
-export interface ProgressGroup {
-  add(options: Omit<ProgressOptions, "quiet">): ProgressBar;
-  stop(): void;
-}
-
-export function createProgressGroup(
-  options: { quiet?: boolean; unit?: string } = {},
-): ProgressGroup {
-  if (!shouldShowProgress(options.quiet)) return { add: () => silentBar, stop: () => {} };
-  const multi = new cliProgress.MultiBar(
-    barOptions(options.unit),
-    cliProgress.Presets.shades_classic,
-  );
-  return {
-    add: (bar) => wrap(multi.create(bar.total, 0, { label: bar.label, detail: "" })),
-    stop: () => multi.stop(),
-  };
 }
 
 function wrap(bar: cliProgress.SingleBar): ProgressBar {

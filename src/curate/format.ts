@@ -3,7 +3,7 @@
  * section 2), with token-length statistics when a tokenizer is at hand.
  */
 import type { ChatTemplate } from "../backends/chat-template.js";
-import type { ProgressBar } from "../cli/progress.js";
+import type { ProgressBar } from "../progress.js";
 import type { Row } from "../io/rows.js";
 import type { TokenCounter } from "../tokenizers/types.js";
 import { m1Columns } from "./format/m1-columns.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Backend } from "../backends/types.js";
-import type { ProgressBar } from "../cli/progress.js";
+import type { ProgressBar } from "../progress.js";
 import { generateWithBudget, type BudgetForcingSettings } from "../engine/budget-forcing.js";
 import type { GenerationRecord } from "../engine/record.js";
 import { CancelledError } from "../errors.js";

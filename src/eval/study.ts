@@ -1,8 +1,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Backend } from "../backends/types.js";
-import { createProgressGroup } from "../cli/progress.js";
 import type { BudgetForcingSettings } from "../engine/budget-forcing.js";
+import {
+  silentProgress,
+  type ProgressBar,
+  type ProgressGroup,
+  type ProgressReporter,
+} from "../progress.js";
 import type { EvalConfig } from "./config/schema.js";
 import { checkResumable, decide, runPointConfig, type Decision } from "./experiment-decision.js";
 import { engineSettings, queryPromptSettings } from "./point-settings.js";
@@ -35,7 +40,8 @@ export interface StudyOptions {
   /** Opens (and, for `launch`, starts) the backend of one model; closed by the study. */
   openBackend: (model: StudyModel) => Promise<OpenedBackend>;
   signal?: AbortSignal;
-  quiet?: boolean;
+  /** Where progress goes (the CLI draws bars); silent by default. */
+  progress?: ProgressReporter;
   /** Notes for the user (skips, resumes, where files went). */
   onNote?: (message: string) => void;
   /** m1's print_example. */
@@ -105,7 +111,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     failedSamples: 0,
     interrupted: false,
   };
-  let progress: ReturnType<typeof createProgressGroup> | undefined;
+  let progress: ProgressGroup | undefined;
 
   try {
     const todo = plan.models.map(({ model, points }) => ({
@@ -144,7 +150,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       const opened = await options.openBackend(model);
       try {
         store ??= EvalStore.open(storePath);
-        progress ??= createProgressGroup({ quiet: options.quiet, unit: "samples" });
+        progress ??= (options.progress ?? silentProgress).group({ unit: "samples" });
         for (const { point, engine, decision } of runnable) {
           if (signal?.aborted) break;
           const outcome = await runPoint({
@@ -194,7 +200,7 @@ interface PointRun {
   opened: OpenedBackend;
   dataset: LoadedEvalDataset;
   promptSettings: QueryPromptSettings;
-  bar: ReturnType<ReturnType<typeof createProgressGroup>["add"]>;
+  bar: ProgressBar;
   options: StudyOptions;
 }
 

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { loadChatTemplateFile, type ChatTemplate } from "../backends/chat-template.js";
-import { createProgressBar } from "../cli/progress.js";
+import { silentProgress, type ProgressReporter } from "../progress.js";
 import { rowLabel, rowLocator } from "../curate/format/row-locations.js";
 import { countTokensOfTexts, openTokenCounter } from "../curate/format/token-counting.js";
 import { tokenLengthStats, type TokenLengthStats } from "../curate/format/token-stats.js";
@@ -35,7 +35,8 @@ export interface PrepareOptions {
   force?: boolean;
   /** The command line, recorded in run.json. */
   command?: readonly string[];
-  quiet?: boolean;
+  /** Where progress goes (the CLI draws a bar); silent by default. */
+  progress?: ProgressReporter;
   signal?: AbortSignal;
 }
 
@@ -154,11 +155,10 @@ async function measureLengths(
   }
   const texts = trainingTexts(dataset, options);
   const counter = await openTokenCounter(options.tokenizerPath);
-  const progress = createProgressBar({
+  const progress = (options.progress ?? silentProgress).bar({
     label: "count tokens",
     total: texts.length,
     unit: "rows",
-    quiet: options.quiet,
   });
   try {
     const counts = await countTokensOfTexts(texts, counter, { progress, signal: options.signal });

@@ -156,7 +156,6 @@ describe("m1 curate format (file and CLI)", () => {
       tokenizerConfigPath: QWEN_TOKENIZER_CONFIG,
       tokenizerPath: QWEN_TOKENIZER,
       blockSize: 3000,
-      quiet: true,
     });
     expect(summary.statsPath).toBe(join(folder.path, "out", "m1k.token-stats.json"));
     expect(tokenStatsPath(output)).toBe(summary.statsPath);

@@ -155,7 +155,6 @@ describe("m1 eval killed with SIGKILL at random moments", () => {
       const config = validateEvalConfig(overrides(cleanDir));
       const clean = await runStudy({
         config,
-        quiet: true,
         openBackend: (model) => openStudyBackend(config, model),
       });
       expect(clean.experiments.map((item) => item.outcome)).toEqual(["finished", "finished"]);

@@ -67,7 +67,6 @@ async function study(
   return runStudy({
     config,
     signal,
-    quiet: true,
     openBackend: (studyModel) => openStudyBackend(config, studyModel),
   });
 }

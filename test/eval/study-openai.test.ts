@@ -71,7 +71,6 @@ async function study(overrides: Record<string, unknown>): Promise<StudyResult> {
   });
   return runStudy({
     config,
-    quiet: true,
     openBackend: (model) => openStudyBackend(config, model),
   });
 }

@@ -73,7 +73,6 @@ describe("m1 train prepare", () => {
       runDir,
       sources: [{ label: "-u", values: { block_size: 3000 } }],
       tokenizerPath: QWEN_TOKENIZER,
-      quiet: true,
     });
     const lengths = result.manifest.token_lengths!;
     expect(lengths.count).toBe(10);

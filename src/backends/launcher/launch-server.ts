@@ -1,7 +1,6 @@
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { interruptSignal } from "../../cli/interrupt.js";
 import { BackendSetupError, CancelledError } from "../../errors.js";
 import { trackServer, untrackServer } from "./live-servers.js";
 import { serverCommand, type ServerEngine } from "./server-command.js";
@@ -70,9 +69,7 @@ const INSTALL_FIX: Record<ServerEngine, string> = {
  * The server is stopped on close, on Ctrl-C and when this process exits.
  */
 export async function launchServer(options: LaunchServerOptions): Promise<LaunchedServer> {
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, interruptSignal])
-    : interruptSignal;
+  const signal = options.signal ?? new AbortController().signal;
   if (signal.aborted) throw new CancelledError();
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? (await findFreePort(host));

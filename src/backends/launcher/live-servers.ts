@@ -1,10 +1,9 @@
-import { interruptSignal } from "../../cli/interrupt.js";
 import type { ServerProcess } from "./server-process.js";
 
 /**
- * Servers m1 started and has not stopped yet. They are stopped on Ctrl-C (the CLI's interrupt
- * signal) and killed when the process exits, so a crashed or interrupted run never leaves a model
- * holding the GPUs.
+ * Servers m1 started and has not stopped yet. They are stopped on Ctrl-C (the CLI calls
+ * `stopLiveServers`) and killed when the process exits, so a crashed or interrupted run never
+ * leaves a model holding the GPUs.
  */
 const live = new Set<ServerProcess>();
 let hooksInstalled = false;
@@ -24,11 +23,9 @@ function installHooks(): void {
   process.on("exit", () => {
     for (const server of live) server.killNow();
   });
-  interruptSignal.addEventListener(
-    "abort",
-    () => {
-      for (const server of live) void server.stop();
-    },
-    { once: true },
-  );
+}
+
+/** Stop every server m1 started (graceful: SIGTERM, then SIGKILL after the grace period). */
+export function stopLiveServers(): void {
+  for (const server of live) void server.stop();
 }

@@ -13,7 +13,8 @@ import { isMd5 } from "../../eval/datasets/md5.js";
 import { loadEvalDataset } from "../../eval/datasets/load.js";
 import { choiceFlag, integerFlag } from "../flags.js";
 import { printNote, printWarning } from "../output.js";
-import { createProgressBar, type ProgressBar } from "../progress.js";
+import { terminalProgress } from "../progress.js";
+import type { ProgressBar } from "../../progress.js";
 
 /** `m1 data`: convert benchmark files to m1's eval format, fetch m1's eval file, check a file. */
 export function registerData(program: Command): void {
@@ -186,11 +187,10 @@ function registerFetch(data: Command): void {
         onProgress: (received, total) => {
           // Only large downloads get a bar; KiB keeps the counts readable.
           if (!bar && total !== undefined && total > 1 << 20) {
-            bar = createProgressBar({
+            bar = terminalProgress({ quiet: flags.quiet }).bar({
               label: M1_EVAL_DATA.file,
               total: Math.ceil(total / 1024),
               unit: "KiB",
-              quiet: flags.quiet,
             });
           }
           bar?.update(Math.floor(received / 1024));

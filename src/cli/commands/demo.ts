@@ -7,6 +7,7 @@ import { formatStudySummary } from "../../eval/summary.js";
 import { PACKAGE_ROOT } from "../../paths.js";
 import { interruptSignal } from "../interrupt.js";
 import { errorColors, printNote } from "../output.js";
+import { terminalProgress } from "../progress.js";
 
 export const DEMO_CONFIG = join(PACKAGE_ROOT, "configs", "demo.yaml");
 
@@ -38,7 +39,7 @@ export function registerDemo(program: Command): void {
       const result = await runStudy({
         config,
         signal: interruptSignal,
-        quiet: flags.quiet,
+        progress: terminalProgress({ quiet: flags.quiet }),
         onNote: (message) => printNote(errorColors.dim(message)),
         openBackend: (model) =>
           openStudyBackend(config, model, {

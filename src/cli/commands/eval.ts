@@ -5,6 +5,7 @@ import { runStudy, type StudyResult } from "../../eval/study.js";
 import { formatStudySummary } from "../../eval/summary.js";
 import { interruptSignal } from "../interrupt.js";
 import { errorColors, printNote, printWarning } from "../output.js";
+import { terminalProgress } from "../progress.js";
 
 /** Exit code when some samples still failed after retries (recorded; rerun to retry them). */
 export const EXIT_SAMPLES_FAILED = 3;
@@ -42,7 +43,7 @@ export function registerEval(program: Command): void {
       const result = await runStudy({
         config,
         signal: interruptSignal,
-        quiet: flags.quiet,
+        progress: terminalProgress({ quiet: flags.quiet }),
         onNote: (message) => printNote(errorColors.dim(message)),
         onExample: (prompt) => printNote(`Example:\n${prompt}`),
         openBackend: (model) =>

@@ -11,6 +11,7 @@ import type { SettingsSource } from "../../train/settings.js";
 import { readSettingsFile } from "../../train/settings-file.js";
 import { choiceFlag, integerFlag, numberFlag } from "../flags.js";
 import { interruptSignal } from "../interrupt.js";
+import { terminalProgress } from "../progress.js";
 
 /** `m1 train`: export a run for TRL + accelerate (prepare), start it (launch), check the machine (doctor). */
 export function registerTrain(program: Command): void {
@@ -129,7 +130,7 @@ function registerPrepare(train: Command): void {
         chatTemplatePath: flags.chatTemplate ?? flags.tokenizerConfig,
         force: flags.force,
         command: ["m1", ...process.argv.slice(2)],
-        quiet: flags.quiet,
+        progress: terminalProgress({ quiet: flags.quiet }),
         signal: interruptSignal,
       });
       const { manifest } = result;

@@ -1,7 +1,7 @@
+import { silentProgress, type ProgressReporter } from "../../progress.js";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { loadChatTemplateFile, type ChatTemplate } from "../../backends/chat-template.js";
-import { createProgressBar } from "../../cli/progress.js";
 import { ConfigError } from "../../errors.js";
 import { readRows, rowFileFormat, writeRows } from "../../io/rows.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
@@ -20,7 +20,8 @@ export interface FormatFileOptions {
   /** tokenizer.json (or its folder) or a .gguf file; enables the token statistics. */
   tokenizerPath?: string;
   blockSize?: number;
-  quiet?: boolean;
+  /** Where progress goes (the CLI draws a bar); silent by default. */
+  progress?: ProgressReporter;
   signal?: AbortSignal;
 }
 
@@ -40,11 +41,11 @@ export async function formatRowFile(options: FormatFileOptions): Promise<FormatF
   const counter: TokenCounter | undefined = options.tokenizerPath
     ? await openTokenCounter(options.tokenizerPath)
     : undefined;
-  const progress = createProgressBar({
+  // Rendering alone is instant; the bar is for token counting.
+  const progress = (counter ? (options.progress ?? silentProgress) : silentProgress).bar({
     label: "format",
     total: rows.length,
     unit: "rows",
-    quiet: options.quiet || !counter,
   });
   try {
     const result = await formatTrainingRows(rows, {

@@ -3,7 +3,7 @@ import { CancelledError } from "../../errors.js";
 import { loadGgufVocabulary } from "../../tokenizers/gguf-vocabulary.js";
 import { loadTokenizerJson } from "../../tokenizers/tokenizer-json.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
-import type { ProgressBar } from "../../cli/progress.js";
+import type { ProgressBar } from "../../progress.js";
 
 /** A `.gguf` file counts with its vocabulary (llama.cpp); anything else is a tokenizer.json. */
 export async function openTokenCounter(path: string): Promise<TokenCounter> {

@@ -1,13 +1,13 @@
-import { pairProgress } from "../dedup/cli-support.js";
 import { readReferenceTexts } from "../dedup/reference-files.js";
 import { readRows, writeRows } from "../../io/rows.js";
 import { decontaminateRows } from "../dedup/decontaminate.js";
 import { deduplicateRows } from "../dedup/dedup.js";
 import { formatRowFile } from "../format/format-file.js";
+import { pairProgress } from "../dedup/pair-progress.js";
 import { locateRow } from "../row-location.js";
 import type { PlannedStep } from "./load-pipeline.js";
 import type { PipelineStep } from "./pipeline-schema.js";
-import type { StepContext, StepSummary } from "./run-step.js";
+import type { StepContext, StepSummary } from "./step-context.js";
 
 /**
  * The steps other modules own (dedup, decontaminate, format), behind one seam so the runner
@@ -23,7 +23,7 @@ export async function runDedupStep(
   context: StepContext,
 ): Promise<StepSummary> {
   const rows = await readRows(step.input!);
-  const progress = pairProgress(step.name, context.quiet);
+  const progress = pairProgress(step.name, context.progress);
   const result = await deduplicateRows(rows, config.column, {
     threshold: config.threshold,
     signal: context.signal,
@@ -45,7 +45,7 @@ export async function runDecontaminateStep(
   const rows = await readRows(step.input!);
   // m1's decontaminate_eval.py: every eval item's question, nulls skipped.
   const against = (await readReferenceTexts([step.files.eval!], "question")).texts;
-  const progress = pairProgress(step.name, context.quiet);
+  const progress = pairProgress(step.name, context.progress);
   const result = await decontaminateRows(rows, config.column, against, {
     threshold: config.threshold,
     signal: context.signal,
@@ -71,7 +71,7 @@ export async function runFormatStep(
     tokenizerConfigPath: step.files.tokenizer_config,
     tokenizerPath: step.files.tokenizer,
     blockSize: config.block_size,
-    quiet: context.quiet,
+    progress: context.progress,
     signal: context.signal,
   });
   return { rows: summary.rows };

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import type { ProgressReporter } from "../../progress.js";
 import { readRows } from "../../io/rows.js";
 import { resolveAskSettings } from "../ask/ask-settings.js";
 import { describePlan, planAsk } from "../ask/dry-run.js";
@@ -8,7 +9,8 @@ import { stepStatus, writeManifest } from "./step-manifest.js";
 
 export interface RunPipelineOptions {
   signal?: AbortSignal;
-  quiet?: boolean;
+  /** Where progress goes (the CLI draws bars); silent by default. */
+  progress?: ProgressReporter;
   /** Rerun every step even when its marker says it is up to date. */
   force?: boolean;
   /** Report what would run (and what ask steps would cost); run nothing. */
@@ -68,7 +70,7 @@ export async function runPipeline(
     const summary = await runStep(step, {
       pipelineFile: file,
       signal: options.signal,
-      quiet: options.quiet,
+      progress: options.progress,
       log: options.log,
     });
     await writeManifest(step.output, {

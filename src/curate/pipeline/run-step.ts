@@ -1,4 +1,4 @@
-import { createProgressBar, type ProgressBar } from "../../cli/progress.js";
+import { silentProgress, type ProgressBar } from "../../progress.js";
 import { readRows, writeRows } from "../../io/rows.js";
 import { askRows } from "../ask/ask-rows.js";
 import { resolveAskSettings } from "../ask/ask-settings.js";
@@ -9,17 +9,9 @@ import { chatProgressDetail, chatRunSummary } from "../progress-detail.js";
 import { selectRows } from "../select/select-rows.js";
 import { runDecontaminateStep, runDedupStep, runFormatStep } from "./external-steps.js";
 import type { PlannedStep } from "./load-pipeline.js";
+import type { StepContext, StepSummary } from "./step-context.js";
 
-export interface StepContext {
-  pipelineFile: string;
-  signal?: AbortSignal;
-  quiet?: boolean;
-  /** Progress notes (stderr in the CLI). */
-  log: (line: string) => void;
-}
-
-/** What a step reports when done; stored in its completion marker. */
-export type StepSummary = Record<string, unknown>;
+export type { StepContext, StepSummary };
 
 /** Run one step to completion: its output is written (atomically) when this resolves. */
 export async function runStep(step: PlannedStep, context: StepContext): Promise<StepSummary> {
@@ -51,11 +43,10 @@ export async function runStep(step: PlannedStep, context: StepContext): Promise<
         keyPrefix: `steps.${step.index}`,
       });
       const rows = await readRows(step.input!);
-      const bar = createProgressBar({
+      const bar = (context.progress ?? silentProgress).bar({
         label: `${step.name}`,
         total: rows.length,
         unit: "rows",
-        quiet: context.quiet,
       });
       let done = 0;
       const result = await askRows(rows, step.input!, settings, {
@@ -95,11 +86,10 @@ export async function runStep(step: PlannedStep, context: StepContext): Promise<
           onRound: (round, count) => {
             bar?.stop();
             done = 0;
-            bar = createProgressBar({
+            bar = (context.progress ?? silentProgress).bar({
               label: round === 0 ? step.name : `${step.name} re-ask ${round}`,
               total: count,
               unit: "rows",
-              quiet: context.quiet,
             });
           },
           onOutcome: (_index, _outcome, stats) => bar?.update(++done, chatProgressDetail(stats)),

@@ -1,6 +1,6 @@
 import { InputError } from "../../errors.js";
 import { describe } from "../../eval/datasets/schema.js";
-import type { TableRow } from "./table.js";
+import type { TableRow } from "./types.js";
 
 /** An error about one field of one input row: file, line (or row) and field, plus the fix. */
 export function rowError(row: TableRow, field: string, message: string, fix?: string): InputError {

@@ -1,17 +1,13 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parse as parseCsv, type Options as CsvOptions } from "csv-parse/sync";
-import { InputError, type InputLocation } from "../../errors.js";
+import { InputError } from "../../errors.js";
 import { parseJsonText } from "../../eval/datasets/json-text.js";
 import { readRows, type Row } from "../../io/rows.js";
 import { applyFieldMap } from "./fields.js";
+import type { TableRow } from "./types.js";
 
-/** One row of a benchmark file with where it came from, so every error can name file and line. */
-export interface TableRow {
-  values: Row;
-  /** `{file, line}` for JSONL and CSV, `{file, item}` (0-based row) for JSON arrays and Parquet. */
-  where: InputLocation;
-}
+export type { TableRow };
 
 export interface ReadTableOptions {
   /** CSV files have a header row (default true; MMLU's original CSVs have none). */

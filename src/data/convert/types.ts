@@ -1,3 +1,5 @@
+import type { InputLocation } from "../../errors.js";
+import type { Row } from "../../io/rows.js";
 import type { EvalItem } from "../../eval/datasets/types.js";
 
 /** Everything `m1 data convert` passes to a converter, validated at the CLI edge. */
@@ -43,4 +45,11 @@ export interface Converter {
   /** Source name used when `--source` is not given (HuatuoGPT-o1's and m1's names). */
   defaultSource: string;
   convert(settings: ConvertSettings): Promise<ConvertedSource>;
+}
+
+/** One row of a benchmark file with where it came from, so every error can name file and line. */
+export interface TableRow {
+  values: Row;
+  /** `{file, line}` for JSONL and CSV, `{file, item}` (0-based row) for JSON arrays and Parquet. */
+  where: InputLocation;
 }

@@ -11,7 +11,7 @@ import { readRows, writeRows } from "../../../io/rows.js";
 import { choiceFlag, integerFlag, numberFlag } from "../../flags.js";
 import { interruptSignal } from "../../interrupt.js";
 import { printNote } from "../../output.js";
-import { createProgressBar } from "../../progress.js";
+import { terminalProgress } from "../../progress.js";
 
 interface AskCommandFlags extends AskFlags {
   in: string;
@@ -117,11 +117,10 @@ export function registerCurateAsk(curate: Command): void {
         for (const line of describePlan(planAsk(rows, flags.in, settings))) printNote(line);
         return;
       }
-      const bar = createProgressBar({
+      const bar = terminalProgress({ quiet: flags.quiet }).bar({
         label: `ask ${settings.model}`,
         total: rows.length,
         unit: "rows",
-        quiet: flags.quiet,
       });
       let done = 0;
       const result = await askRows(rows, flags.in, settings, {

@@ -11,7 +11,8 @@ import { readRows, writeRows } from "../../../io/rows.js";
 import { integerFlag } from "../../flags.js";
 import { interruptSignal } from "../../interrupt.js";
 import { printNote, printWarning } from "../../output.js";
-import { createProgressBar, type ProgressBar } from "../../progress.js";
+import { terminalProgress } from "../../progress.js";
+import type { ProgressBar } from "../../../progress.js";
 import { addModelCallOptions } from "./ask.js";
 
 interface ClassifyFlags extends Omit<AskFlags, "maxRetries"> {
@@ -79,7 +80,11 @@ export function registerCurateClassify(curate: Command): void {
             bar?.stop();
             done = 0;
             const label = round === 0 ? `classify ${ask.model}` : `re-ask ${round}`;
-            bar = createProgressBar({ label, total: count, unit: "rows", quiet: flags.quiet });
+            bar = terminalProgress({ quiet: flags.quiet }).bar({
+              label,
+              total: count,
+              unit: "rows",
+            });
           },
           onOutcome: (_index, _outcome, stats) => bar?.update(++done, chatProgressDetail(stats)),
         },

@@ -3,13 +3,14 @@ import {
   checkOutputPaths,
   describeFilters,
   pairProgress,
-  addJoinFlags,
-} from "../../../curate/dedup/cli-support.js";
+} from "../../../curate/dedup/pair-progress.js";
 import { decontaminateRows } from "../../../curate/dedup/decontaminate.js";
 import { readReferenceTexts } from "../../../curate/dedup/reference-files.js";
 import { locateRow } from "../../../curate/row-location.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { interruptSignal } from "../../interrupt.js";
+import { terminalProgress } from "../../progress.js";
+import { addJoinFlags } from "./join-flags.js";
 import { printNote } from "../../output.js";
 
 interface DecontaminateFlags {
@@ -51,7 +52,7 @@ export function registerCurateDecontaminate(curate: Command): void {
       checkOutputPaths(flags.out, flags.pairs);
       const rows = await readRows(flags.in);
       const references = await readReferenceTexts(flags.against, flags.againstColumn);
-      const progress = pairProgress("decontaminate", flags.quiet);
+      const progress = pairProgress("decontaminate", terminalProgress({ quiet: flags.quiet }));
       const result = await decontaminateRows(rows, flags.column, references.texts, {
         threshold: flags.threshold,
         workers: flags.workers,

@@ -3,12 +3,13 @@ import {
   checkOutputPaths,
   describeFilters,
   pairProgress,
-  addJoinFlags,
-} from "../../../curate/dedup/cli-support.js";
+} from "../../../curate/dedup/pair-progress.js";
 import { deduplicateRows } from "../../../curate/dedup/dedup.js";
 import { locateRow } from "../../../curate/row-location.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { interruptSignal } from "../../interrupt.js";
+import { terminalProgress } from "../../progress.js";
+import { addJoinFlags } from "./join-flags.js";
 import { printNote } from "../../output.js";
 
 interface DedupFlags {
@@ -38,7 +39,7 @@ export function registerCurateDedup(curate: Command): void {
       const started = performance.now();
       checkOutputPaths(flags.out, flags.pairs);
       const rows = await readRows(flags.in);
-      const progress = pairProgress("dedup", flags.quiet);
+      const progress = pairProgress("dedup", terminalProgress({ quiet: flags.quiet }));
       const result = await deduplicateRows(rows, flags.column, {
         threshold: flags.threshold,
         workers: flags.workers,

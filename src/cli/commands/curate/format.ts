@@ -4,6 +4,7 @@ import { renderTokenLengthStats } from "../../../curate/format/token-stats.js";
 import { M1_BLOCK_SIZE } from "../../../curate/format.js";
 import { integerFlag } from "../../flags.js";
 import { interruptSignal } from "../../interrupt.js";
+import { terminalProgress } from "../../progress.js";
 
 interface FormatFlags {
   in: string;
@@ -54,7 +55,7 @@ export function registerCurateFormat(curate: Command): void {
         tokenizerConfigPath: flags.tokenizerConfig,
         tokenizerPath: flags.tokenizer,
         blockSize: flags.blockSize,
-        quiet: flags.quiet,
+        progress: terminalProgress({ quiet: flags.quiet }),
         signal: interruptSignal,
       });
       const lines = [`wrote ${summary.rows} rows to ${summary.outPath}`];

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { runPipeline } from "../../../curate/pipeline/run-pipeline.js";
 import { interruptSignal } from "../../interrupt.js";
 import { printNote } from "../../output.js";
+import { terminalProgress } from "../../progress.js";
 
 interface RunFlags {
   force?: boolean;
@@ -31,7 +32,7 @@ export function registerCurateRun(curate: Command): void {
     .action(async (file: string, flags: RunFlags) => {
       const reports = await runPipeline(file, {
         signal: interruptSignal,
-        quiet: flags.quiet,
+        progress: terminalProgress({ quiet: flags.quiet }),
         force: flags.force,
         dryRun: flags.dryRun,
         log: printNote,

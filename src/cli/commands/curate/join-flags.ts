@@ -1,0 +1,27 @@
+import { InvalidArgumentError, type Command } from "commander";
+import { SimilarityThreshold } from "../../../curate/dedup/threshold.js";
+import { integerFlag } from "../../flags.js";
+
+/** Commander parser for --threshold: a decimal from 0 to 100, kept as written (exact). */
+export function thresholdFlag(value: string): string {
+  try {
+    new SimilarityThreshold(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a number from 0 to 100, got '${value}'.`);
+  }
+  return value;
+}
+
+/** The flags dedup and decontaminate share, after their own --in/--column/--against. */
+export function addJoinFlags(command: Command, pairsHelp: string): Command {
+  return command
+    .option("--threshold <ratio>", "rapidfuzz fuzz.ratio cut-off, 0-100", thresholdFlag, "95")
+    .requiredOption("--out <file>", "the kept rows, in input order")
+    .option("--pairs <file>", pairsHelp)
+    .option(
+      "--workers <n>",
+      "worker threads (default: one per core; 0 = this thread)",
+      integerFlag({ min: 0, max: 256 }),
+    )
+    .option("-q, --quiet", "no progress bar");
+}
