@@ -31,13 +31,13 @@ import type { GenerationRecord } from "../src/engine/record.js";
 import { validateEvalConfig } from "../src/eval/config/load.js";
 import { loadEvalDataset } from "../src/eval/datasets/index.js";
 import type { EvalItem, EvalSample } from "../src/eval/datasets/types.js";
-import { planStudy } from "../src/eval/plan.js";
+import { planStudy } from "../src/eval/study/plan.js";
 import { buildSamplePrompt } from "../src/eval/prompt.js";
-import { questionKey, runExperiment, toStoredQuestion } from "../src/eval/runner.js";
+import { questionKey, runExperiment, toStoredQuestion } from "../src/eval/study/runner.js";
 import { scoreSample, type SampleScore } from "../src/eval/scoring/index.js";
 import { EvalStore } from "../src/eval/store/index.js";
-import { answeredSampleRow } from "../src/eval/sample-row.js";
-import { engineSettings, queryPromptSettings, runStudy } from "../src/eval/study.js";
+import { answeredSampleRow } from "../src/eval/study/sample-row.js";
+import { engineSettings, queryPromptSettings, runStudy } from "../src/eval/study/study.js";
 import type { ModelScript } from "../test/support/scripted-backend.js";
 import { createInstantBackend } from "./support/instant-backend.js";
 

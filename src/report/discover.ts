@@ -9,7 +9,7 @@ import {
   numberSetting,
   readVersionDirectory,
   stringSetting,
-} from "./m1-layout.js";
+} from "../eval/m1-layout/read.js";
 import { openStoreReadOnly } from "./store-queries.js";
 
 /**

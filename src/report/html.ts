@@ -2,7 +2,7 @@ import type { Comparison, FlipExample } from "./compare.js";
 import { COMPARISON_HEADER, comparisonTableRows } from "./compare-format.js";
 import type { ReportExperiment, SweepParameter } from "./experiments.js";
 import { shortModelName } from "./experiments.js";
-import { accuracyCell } from "./formats.js";
+import { accuracyCell } from "./output-formats.js";
 import type { RenderedPlot } from "./plots/build.js";
 import type { AccuracyRow } from "./table.js";
 import { AVERAGE_SOURCE, experimentRows, groupExperiments, sourceNames } from "./table.js";

@@ -7,15 +7,15 @@ import { formatComparisonMarkdown } from "./compare-format.js";
 import { formatComparisonDelimited } from "./compare-rows.js";
 import { discoverExperiments, resolveExperiment } from "./discover.js";
 import type { ReportExperiment, SampleOutcome, SweepParameter } from "./experiments.js";
-import type { ReportFormat } from "./formats.js";
-import { formatReport } from "./formats.js";
+import type { ReportOutputFormat } from "./output-formats.js";
+import { formatReport } from "./output-formats.js";
 import type { RenderedPlot } from "./plots/build.js";
 import { SampleLoader } from "./samples.js";
 
 /** Everything `m1 report` does, without the command-line parsing (tests call it directly). */
 export interface ReportRequest {
   directories: readonly string[];
-  format: ReportFormat;
+  format: ReportOutputFormat;
   by?: SweepParameter;
   /** Two experiments (labels, paths or unique parts of labels). */
   compare?: readonly [string, string];
@@ -37,7 +37,7 @@ export interface ReportResult {
   comparison: Comparison | null;
 }
 
-function comparisonText(comparison: Comparison, format: ReportFormat): string {
+function comparisonText(comparison: Comparison, format: ReportOutputFormat): string {
   switch (format) {
     case "json":
       return `${JSON.stringify(comparison, null, 2)}\n`;

@@ -1,7 +1,7 @@
 import { InputError } from "../errors.js";
 import type { EvalStore } from "../eval/store/index.js";
 import type { ReportExperiment, SampleOutcome } from "./experiments.js";
-import { readSamples, readVersionDirectory } from "./m1-layout.js";
+import { readSamples, readVersionDirectory } from "../eval/m1-layout/read.js";
 import { openStoreReadOnly, storeOutcomes } from "./store-queries.js";
 
 /**

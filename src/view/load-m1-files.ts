@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import { basename, dirname, relative, sep } from "node:path";
 import type Database from "better-sqlite3";
 import { M1Error } from "../errors.js";
-import type { M1Sample } from "../report/m1-layout.js";
+import type { M1Sample } from "../eval/m1-layout/read.js";
 import {
   numberSetting,
   readSamples,
   readVersionDirectory,
   stringSetting,
-} from "../report/m1-layout.js";
+} from "../eval/m1-layout/read.js";
 
 /**
  * Loads m1-layout version directories (m1's own outputs, or ours without a store) into the

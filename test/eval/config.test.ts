@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { mergeConfig, parseDotlist } from "../../src/eval/config/dotlist.js";
 import { loadEvalConfig } from "../../src/eval/config/load.js";
 import { M1_EVAL_FILE_MD5 } from "../../src/eval/config/schema.js";
-import { planStudy } from "../../src/eval/plan.js";
+import { planStudy } from "../../src/eval/study/plan.js";
 import { ConfigError, InputError } from "../../src/errors.js";
 
 function writeTemp(name: string, text: string): string {

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { validateEvalConfig } from "../../src/eval/config/load.js";
-import { openStudyBackend } from "../../src/eval/model-backend.js";
-import { runStudy } from "../../src/eval/study.js";
+import { openStudyBackend } from "../../src/eval/study/model-backend.js";
+import { runStudy } from "../../src/eval/study/study.js";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import {

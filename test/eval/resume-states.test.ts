@@ -2,8 +2,8 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateEvalConfig } from "../../src/eval/config/load.js";
-import { openStudyBackend } from "../../src/eval/model-backend.js";
-import { runStudy, type StudyResult } from "../../src/eval/study.js";
+import { openStudyBackend } from "../../src/eval/study/model-backend.js";
+import { runStudy, type StudyResult } from "../../src/eval/study/study.js";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import { useTempDirs } from "../fixtures/eval/cli.js";

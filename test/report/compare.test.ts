@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Comparison } from "../../src/report/compare.js";
-import type { ReportFormat } from "../../src/report/formats.js";
+import type { ReportOutputFormat } from "../../src/report/output-formats.js";
 import { runReport } from "../../src/report/run-report.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
 import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/run-cli.js";
@@ -38,7 +38,7 @@ async function compare(
   a: string,
   b: string,
   options: {
-    format?: ReportFormat;
+    format?: ReportOutputFormat;
     directory?: string;
     resamples?: number;
     seed?: number;

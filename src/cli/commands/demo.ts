@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { loadEvalConfig } from "../../eval/config/load.js";
-import { openStudyBackend } from "../../eval/model-backend.js";
-import { runStudy } from "../../eval/study.js";
-import { formatStudySummary } from "../../eval/summary.js";
+import { openStudyBackend } from "../../eval/study/model-backend.js";
+import { runStudy } from "../../eval/study/study.js";
+import { formatStudySummary } from "../../report/study-summary.js";
 import { PACKAGE_ROOT } from "../../paths.js";
 import { interruptSignal } from "../interrupt.js";
 import { errorColors, printNote } from "../output.js";

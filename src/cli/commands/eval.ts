@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { loadEvalConfig } from "../../eval/config/load.js";
-import { openStudyBackend } from "../../eval/model-backend.js";
-import { runStudy, type StudyResult } from "../../eval/study.js";
-import { formatStudySummary } from "../../eval/summary.js";
+import { openStudyBackend } from "../../eval/study/model-backend.js";
+import { runStudy, type StudyResult } from "../../eval/study/study.js";
+import { formatStudySummary } from "../../report/study-summary.js";
 import { interruptSignal } from "../interrupt.js";
 import { errorColors, printNote, printWarning } from "../output.js";
 import { terminalProgress } from "../progress.js";

@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import { SWEEP_PARAMETERS } from "../../report/experiments.js";
 import type { SweepParameter } from "../../report/experiments.js";
-import type { ReportFormat } from "../../report/formats.js";
-import { REPORT_FORMATS } from "../../report/formats.js";
+import type { ReportOutputFormat } from "../../report/output-formats.js";
+import { REPORT_OUTPUT_FORMATS } from "../../report/output-formats.js";
 import { runReport } from "../../report/run-report.js";
 import {
   DEFAULT_BOOTSTRAP_RESAMPLES,
@@ -13,7 +13,7 @@ import { choiceFlag, integerFlag } from "../flags.js";
 import { printNote, printWarning } from "../output.js";
 
 interface ReportFlags {
-  format: ReportFormat;
+  format: ReportOutputFormat;
   by?: SweepParameter;
   compare?: string[];
   resamples: number;
@@ -33,8 +33,8 @@ export function registerReport(program: Command): void {
     )
     .option(
       "--format <format>",
-      `stdout format: ${REPORT_FORMATS.join(", ")}`,
-      choiceFlag(REPORT_FORMATS),
+      `stdout format: ${REPORT_OUTPUT_FORMATS.join(", ")}`,
+      choiceFlag(REPORT_OUTPUT_FORMATS),
       "md",
     )
     .option(

@@ -1,6 +1,6 @@
 import { basename, join } from "node:path";
-import { ConfigError } from "../errors.js";
-import type { EvalConfig, ModelEntry } from "./config/schema.js";
+import { ConfigError } from "../../errors.js";
+import type { EvalConfig, ModelEntry } from "../config/schema.js";
 
 /** A model of a study with every setting resolved (model entry over top-level keys). */
 export interface StudyModel {

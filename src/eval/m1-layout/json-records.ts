@@ -1,4 +1,4 @@
-import { InputError } from "../errors.js";
+import { InputError } from "../../errors.js";
 
 /**
  * Reads a file of JSON records in any of the shapes m1's outputs take:

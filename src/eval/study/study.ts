@@ -1,29 +1,29 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Backend } from "../backends/types.js";
-import type { BudgetForcingSettings } from "../engine/budget-forcing.js";
+import type { Backend } from "../../backends/types.js";
+import type { BudgetForcingSettings } from "../../engine/budget-forcing.js";
 import {
   silentProgress,
   type ProgressBar,
   type ProgressGroup,
   type ProgressReporter,
-} from "../progress.js";
-import type { EvalConfig } from "./config/schema.js";
+} from "../../progress.js";
+import type { EvalConfig } from "../config/schema.js";
 import { checkResumable, decide, runPointConfig, type Decision } from "./experiment-decision.js";
 import { engineSettings, queryPromptSettings } from "./point-settings.js";
-import { loadEvalDataset } from "./datasets/index.js";
-import type { LoadedEvalDataset } from "./datasets/types.js";
+import { loadEvalDataset } from "../datasets/index.js";
+import type { LoadedEvalDataset } from "../datasets/types.js";
 import {
   logEnd,
   logStart,
   removeTemporaryFiles,
   writeConfigYaml,
   writeM1Results,
-} from "./m1-files.js";
+} from "../m1-layout/write.js";
 import { planStudy, type ExperimentPoint, type StudyModel } from "./plan.js";
-import { buildSamplePrompt, type QueryPromptSettings } from "./prompt.js";
+import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import { runExperiment, type ExperimentRunSummary } from "./runner.js";
-import { EvalStore, STORE_FILE_NAME, type Experiment } from "./store/index.js";
+import { EvalStore, STORE_FILE_NAME, type Experiment } from "../store/index.js";
 
 export { engineSettings, queryPromptSettings };
 

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
-import type { Backend } from "../backends/types.js";
-import type { ProgressBar } from "../progress.js";
-import { generateWithBudget, type BudgetForcingSettings } from "../engine/budget-forcing.js";
-import type { GenerationRecord } from "../engine/record.js";
-import { CancelledError } from "../errors.js";
-import type { EvalSample } from "./datasets/types.js";
-import { buildSamplePrompt, type QueryPromptSettings } from "./prompt.js";
+import type { Backend } from "../../backends/types.js";
+import type { ProgressBar } from "../../progress.js";
+import { generateWithBudget, type BudgetForcingSettings } from "../../engine/budget-forcing.js";
+import type { GenerationRecord } from "../../engine/record.js";
+import { CancelledError } from "../../errors.js";
+import type { EvalSample } from "../datasets/types.js";
+import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import { answeredSampleRow, failedSampleRow } from "./sample-row.js";
-import { scoreSample } from "./scoring/index.js";
-import type { EvalStore, Experiment, StoredQuestion } from "./store/index.js";
+import { scoreSample } from "../scoring/index.js";
+import type { EvalStore, Experiment, StoredQuestion } from "../store/index.js";
 
 /** Everything one experiment needs; the caller owns the backend and the store. */
 export interface ExperimentRun {

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { InputError } from "../errors.js";
-import type { SourceCounts } from "../eval/store/index.js";
+import { InputError } from "../../errors.js";
+import type { SourceCounts } from "../store/index.js";
 import { parseJsonRecords } from "./json-records.js";
 
 /**

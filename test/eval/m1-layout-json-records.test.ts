@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
-import { parseJsonRecords } from "../../src/report/json-records.js";
+import { parseJsonRecords } from "../../src/eval/m1-layout/json-records.js";
 
 // What pandas 1.5 writes for `df.to_json(orient="records", lines=True, indent=2)` (HF datasets'
 // Dataset.to_json(path, indent=2)), copied from a real run: records pretty-printed, separated by

@@ -1,12 +1,12 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import YAML, { isScalar } from "yaml";
-import { writeFileAtomically } from "../io/atomic.js";
-import { pythonJsonDumps } from "../python/json.js";
-import { formatMetricsJson } from "./scoring/index.js";
-import type { EvalSample } from "./datasets/types.js";
-import { buildOptionStr, buildSamplePrompt, type QueryPromptSettings } from "./prompt.js";
-import type { EvalStore, Experiment } from "./store/index.js";
+import { writeFileAtomically } from "../../io/atomic.js";
+import { pythonJsonDumps } from "../../python/json.js";
+import { formatMetricsJson } from "../scoring/index.js";
+import type { EvalSample } from "../datasets/types.js";
+import { buildOptionStr, buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
+import type { EvalStore, Experiment } from "../store/index.js";
 
 /**
  * m1's output layout for one experiment (reference section 6):

@@ -3,9 +3,9 @@ import type { ReportExperiment, SweepParameter } from "./experiments.js";
 import type { AccuracyRow, ExperimentGroup } from "./table.js";
 import { AVERAGE_SOURCE, experimentRows, groupExperiments, sourceNames } from "./table.js";
 
-/** Output formats of `m1 report`. */
-export type ReportFormat = "md" | "csv" | "tsv" | "json";
-export const REPORT_FORMATS: readonly ReportFormat[] = ["md", "csv", "tsv", "json"];
+/** What `m1 report --format` prints to stdout (not a thinking format nor a training-text format). */
+export type ReportOutputFormat = "md" | "csv" | "tsv" | "json";
+export const REPORT_OUTPUT_FORMATS: readonly ReportOutputFormat[] = ["md", "csv", "tsv", "json"];
 
 export const ACCURACY_ROW_KEYS = [
   "experiment",
@@ -166,7 +166,7 @@ export function formatMarkdown(
 }
 
 export function formatReport(
-  format: ReportFormat,
+  format: ReportOutputFormat,
   experiments: readonly ReportExperiment[],
   by?: SweepParameter,
 ): string {

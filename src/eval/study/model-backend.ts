@@ -1,5 +1,5 @@
-import { openBackend, type BackendSettings } from "../backends/factory.js";
-import type { EvalConfig } from "./config/schema.js";
+import { openBackend, type BackendSettings } from "../../backends/factory.js";
+import type { EvalConfig } from "../config/schema.js";
 import type { StudyModel } from "./plan.js";
 import type { OpenedBackend } from "./study.js";
 

@@ -1,11 +1,11 @@
 import {
   validateBudgetForcingSettings,
   type BudgetForcingSettings,
-} from "../engine/budget-forcing.js";
-import { NO_THINKING_FORMAT, resolveThinkingFormat } from "../engine/formats.js";
-import type { EvalConfig } from "./config/schema.js";
+} from "../../engine/budget-forcing.js";
+import { NO_THINKING_FORMAT, resolveThinkingFormat } from "../../engine/formats.js";
+import type { EvalConfig } from "../config/schema.js";
 import type { ExperimentPoint } from "./plan.js";
-import type { QueryPromptSettings } from "./prompt.js";
+import type { QueryPromptSettings } from "../prompt.js";
 
 /** The engine settings of one experiment point, from m1's config keys; validated. */
 export function engineSettings(config: EvalConfig, point: ExperimentPoint): BudgetForcingSettings {

@@ -1,6 +1,6 @@
-import type { GenerationRecord } from "../engine/record.js";
-import type { SampleScore } from "./scoring/index.js";
-import type { StoredSample } from "./store/index.js";
+import type { GenerationRecord } from "../../engine/record.js";
+import type { SampleScore } from "../scoring/index.js";
+import type { StoredSample } from "../store/index.js";
 
 /** Where a stored sample belongs and when it ran: the part every outcome shares. */
 export interface SampleIdentity {

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { BudgetForcingSettings } from "../engine/budget-forcing.js";
-import { ConfigError } from "../errors.js";
-import { EVAL_CONFIG_KEYS, type EvalConfig } from "./config/schema.js";
-import { nextVersion } from "./m1-files.js";
+import type { BudgetForcingSettings } from "../../engine/budget-forcing.js";
+import { ConfigError } from "../../errors.js";
+import { EVAL_CONFIG_KEYS, type EvalConfig } from "../config/schema.js";
+import { nextVersion } from "../m1-layout/write.js";
 import type { ExperimentPoint } from "./plan.js";
-import type { EvalStore, Experiment } from "./store/index.js";
+import type { EvalStore, Experiment } from "../store/index.js";
 
 /**
  * For one experiment of a study: whether to skip, resume or start it (and at which version_N),

@@ -1,13 +1,13 @@
 import { relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SweepParameter } from "../../src/report/experiments.js";
-import type { ReportFormat } from "../../src/report/formats.js";
+import type { ReportOutputFormat } from "../../src/report/output-formats.js";
 import { pythonFloatRepr as pythonFloat } from "../../src/python/float.js";
 import { runReport } from "../../src/report/run-report.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
 import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/run-cli.js";
 
-async function report(directory: string, format: ReportFormat = "md", by?: SweepParameter) {
+async function report(directory: string, format: ReportOutputFormat = "md", by?: SweepParameter) {
   return runReport({ directories: [directory], format, by });
 }
 

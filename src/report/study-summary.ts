@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { wilsonInterval } from "../report/stats/wilson.js";
-import type { StudyResult } from "./study.js";
-import { EvalStore } from "./store/index.js";
+import { wilsonInterval } from "./stats/wilson.js";
+import type { StudyResult } from "../eval/study/study.js";
+import { EvalStore } from "../eval/store/index.js";
 
 /** Relative to the working directory when inside it, else absolute. */
 function displayPath(path: string): string {
