@@ -4,12 +4,8 @@ import { InputError } from "../errors.js";
 import { STORE_FILE_NAME } from "../eval/store/index.js";
 import type { ReportExperiment } from "./experiments.js";
 import { naturalCompare } from "./experiments.js";
-import {
-  METRICS_FILE_NAME,
-  numberSetting,
-  readVersionDirectory,
-  stringSetting,
-} from "../eval/m1-layout/read.js";
+import { METRICS_FILE_NAME } from "../eval/m1-layout/paths.js";
+import { numberSetting, readVersionDirectory, stringSetting } from "../eval/m1-layout/read.js";
 import { openStoreReadOnly } from "./store-queries.js";
 
 /**

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { wilsonInterval } from "./stats/wilson.js";
 import type { StudyResult } from "../eval/study/study.js";
+import { M1_LAYOUT_FILES } from "../eval/m1-layout/paths.js";
 import { EvalStore } from "../eval/store/index.js";
 
 /** Relative to the working directory when inside it, else absolute. */
@@ -67,7 +68,7 @@ export function formatStudySummary(result: StudyResult): string {
   const where = displayPath(result.outputDir);
   lines.push(
     "",
-    `results: ${where}/<experiment>/ (m1 layout: config.yaml, log.txt, *.json, *.scored.json, metrics.json)`,
+    `results: ${where}/<experiment>/ (m1 layout: ${M1_LAYOUT_FILES.join(", ")})`,
     `store:   ${displayPath(result.storePath)}  (m1 report ${where} · m1 view ${where})`,
   );
   return `\n${lines.join("\n")}\n`;

@@ -9,6 +9,7 @@ import {
   readVersionDirectory,
   stringSetting,
 } from "../eval/m1-layout/read.js";
+import { versionOf } from "../eval/m1-layout/paths.js";
 
 /**
  * Loads m1-layout version directories (m1's own outputs, or ours without a store) into the
@@ -116,7 +117,7 @@ export function loadM1Directories(
         id,
         name,
         exp_dir: dirname(name),
-        version: Number(/version_(\d+)$/.exec(name)?.[1] ?? 0),
+        version: versionOf(name) ?? 0,
         model: stringSetting(config, "model_path") ?? "",
         thinking_budget: integer(numberSetting(config, "max_new_tokens")) ?? 0,
         wait_rounds: integer(numberSetting(config, "keep_think_below_budget_times")) ?? 0,

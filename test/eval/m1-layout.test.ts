@@ -1,6 +1,8 @@
-import { cpSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readSamples, readVersionDirectory } from "../../src/eval/m1-layout/read.js";
+import { scoreResultsFile } from "../../src/eval/scoring/index.js";
 import { InputError } from "../../src/errors.js";
 import { discoverExperiments } from "../../src/report/discover.js";
 import { SampleLoader } from "../../src/report/samples.js";
@@ -83,6 +85,28 @@ describe("finding experiments in m1's own output layout", () => {
     const experiments = discoverExperiments([directory]);
     expect(experiments).toHaveLength(6);
     expect(experiments.filter((experiment) => experiment.origin.kind === "store")).toHaveLength(1);
+  });
+});
+
+describe("one name for the scored file", () => {
+  it("finds the files `m1 score` writes for an eval file whose stem has a dot", async () => {
+    const versionDir = join(temporaryDirectory("scored-name"), "exp", "version_0");
+    mkdirSync(versionDir, { recursive: true });
+    writeFileSync(join(versionDir, "config.yaml"), "eval_data_path: data/medqa.v2.json\n");
+    copyFileSync(
+      join(M1_OUTPUTS, BUDGET_128.replace("version_0", "version_0/m1_eval_data.json")),
+      join(versionDir, "medqa.v2.json"),
+    );
+    const scored = await scoreResultsFile(join(versionDir, "medqa.v2.json"));
+    expect(scored.scoredPath).toBe(join(versionDir, "medqa.v2.scored.json"));
+    const directory = readVersionDirectory(versionDir);
+    expect(directory.resultsPath).toBe(join(versionDir, "medqa.v2.json"));
+    expect(directory.scoredPath).toBe(scored.scoredPath);
+    expect(readSamples(directory).map((sample) => sample.correct)).toEqual(
+      (JSON.parse(readFileSync(scored.scoredPath, "utf8")) as Array<{ correct: boolean }>).map(
+        (record) => record.correct,
+      ),
+    );
   });
 });
 

@@ -1,18 +1,25 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, extname, join } from "node:path";
+import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError } from "../../errors.js";
 import type { SourceCounts } from "../store/index.js";
 import { parseJsonRecords } from "./json-records.js";
+import {
+  CONFIG_FILE_NAME,
+  METRICS_FILE_NAME,
+  resultsFileName,
+  resultsStem,
+  scoredFileName,
+  stemOfScoredFile,
+} from "./paths.js";
 
 /**
- * Reads one m1-layout version directory (`{output_dir}/{exp_name}/version_{N}/`), as m1's
- * inference script and our eval runner both write it: `config.yaml`, `metrics.json`,
- * `<stem>.json` (every sample with m1's fields) and `<stem>.scored.json` (correctness).
+ * Reads one m1-layout version directory (`{output_dir}/{exp_name}/version_{N}/`, names in
+ * paths.ts), as m1's inference script and our eval runner both write it: `config.yaml`,
+ * `metrics.json`, `<stem>.json` (every sample with m1's fields) and `<stem>.scored.json`
+ * (correctness).
  */
-export const METRICS_FILE_NAME = "metrics.json";
-const SCORED_SUFFIX = ".scored.json";
 
 const metricsSchema = z.record(
   z.string(),
@@ -62,7 +69,7 @@ export function readMetrics(metricsPath: string): SourceCounts[] {
 }
 
 function readConfig(versionDir: string): Record<string, unknown> {
-  const configPath = join(versionDir, "config.yaml");
+  const configPath = join(versionDir, CONFIG_FILE_NAME);
   if (!existsSync(configPath)) return {};
   try {
     const parsed: unknown = parseYaml(readFileSync(configPath, "utf8"));
@@ -82,20 +89,20 @@ function readConfig(versionDir: string): Record<string, unknown> {
 function resultStem(versionDir: string, config: Record<string, unknown>): string | null {
   const evalDataPath = config.eval_data_path;
   if (typeof evalDataPath === "string" && evalDataPath !== "") {
-    const stem = basename(evalDataPath, extname(evalDataPath));
-    if (existsSync(join(versionDir, `${stem}${SCORED_SUFFIX}`))) return stem;
-    if (existsSync(join(versionDir, `${stem}.json`))) return stem;
+    const stem = resultsStem(evalDataPath);
+    if (existsSync(join(versionDir, scoredFileName(stem)))) return stem;
+    if (existsSync(join(versionDir, resultsFileName(stem)))) return stem;
   }
-  const scored = readdirSync(versionDir).filter((name) => name.endsWith(SCORED_SUFFIX));
-  return scored.length === 1 ? scored[0]!.slice(0, -SCORED_SUFFIX.length) : null;
+  const stems = readdirSync(versionDir).flatMap((name) => stemOfScoredFile(name) ?? []);
+  return stems.length === 1 ? stems[0]! : null;
 }
 
 export function readVersionDirectory(versionDir: string): M1VersionDirectory {
   const config = readConfig(versionDir);
   const sources = readMetrics(join(versionDir, METRICS_FILE_NAME));
   const stem = resultStem(versionDir, config);
-  const resultsPath = stem === null ? null : join(versionDir, `${stem}.json`);
-  const scoredPath = stem === null ? null : join(versionDir, `${stem}${SCORED_SUFFIX}`);
+  const resultsPath = stem === null ? null : join(versionDir, resultsFileName(stem));
+  const scoredPath = stem === null ? null : join(versionDir, scoredFileName(stem));
   return {
     versionDir,
     config,

@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { basename, extname, join } from "node:path";
+import { join } from "node:path";
 import YAML, { isScalar } from "yaml";
 import { writeFileAtomically } from "../../io/atomic.js";
 import { pythonJsonDumps } from "../../python/json.js";
@@ -7,28 +7,12 @@ import { formatMetricsJson } from "../scoring/index.js";
 import type { EvalSample } from "../datasets/types.js";
 import { buildOptionStr, buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import type { EvalStore, Experiment } from "../store/index.js";
+import { CONFIG_FILE_NAME, LOG_FILE_NAME, m1LayoutPaths } from "./paths.js";
 
 /**
- * m1's output layout for one experiment (reference section 6):
- * `{output_dir}/{exp_name}/version_{N}/` with config.yaml, log.txt, `{stem}.json` (all samples),
- * `{stem}.scored.json` and metrics.json, written as m1's Python writes them.
+ * Writes m1's output layout for one experiment (names in paths.ts) as m1's Python writes it:
+ * config.yaml, log.txt, `{stem}.json` (all samples), `{stem}.scored.json` and metrics.json.
  */
-
-/** m1's `_get_next_version`: one more than the highest `version_N` directory, else 0. */
-export function nextVersion(expDir: string): number {
-  if (!existsSync(expDir)) return 0;
-  const versions = readdirSync(expDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && entry.name.startsWith("version_"))
-    .map((entry) => entry.name.split("_")[1]!)
-    .filter((suffix) => /^\d+$/.test(suffix))
-    .map(Number);
-  return versions.length === 0 ? 0 : Math.max(...versions) + 1;
-}
-
-/** `{eval_data_path stem}.json`, as m1 names the results file. */
-export function resultsFileName(evalDataPath: string): string {
-  return `${basename(evalDataPath, extname(evalDataPath))}.json`;
-}
 
 const TEMPORARY_SUFFIX = /\.tmp-\d+$/;
 
@@ -50,7 +34,7 @@ export function writeConfigYaml(versionDir: string, config: Record<string, unkno
     const node = document.get(key, true);
     if (isScalar(node) && typeof node.value === "number") node.minFractionDigits = 1;
   }
-  writeFileAtomically(join(versionDir, "config.yaml"), document.toString({ lineWidth: 0 }));
+  writeFileAtomically(join(versionDir, CONFIG_FILE_NAME), document.toString({ lineWidth: 0 }));
 }
 
 /** Python's `str(datetime.now())`: `2025-03-12 02:27:29.123456` (microseconds omitted when 0). */
@@ -66,8 +50,8 @@ export function pythonDatetime(date: Date): string {
 export function logStart(versionDir: string, at: Date, resumed: boolean): void {
   mkdirSync(versionDir, { recursive: true });
   const line = `${resumed ? "Resume time" : "Start time"}: ${pythonDatetime(at)}\n`;
-  if (resumed) appendFileSync(join(versionDir, "log.txt"), line);
-  else writeFileSync(join(versionDir, "log.txt"), line);
+  if (resumed) appendFileSync(join(versionDir, LOG_FILE_NAME), line);
+  else writeFileSync(join(versionDir, LOG_FILE_NAME), line);
 }
 
 /** m1's closing lines; runtime as m1 prints it (`timedelta.seconds`, so whole days are dropped). */
@@ -81,7 +65,7 @@ export function logEnd(
   const pad = (value: number) => String(value).padStart(2, "0");
   const runtime = `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
   appendFileSync(
-    join(versionDir, "log.txt"),
+    join(versionDir, LOG_FILE_NAME),
     notes.map((note) => `${note}\n`).join("") +
       `End time: ${pythonDatetime(endedAt)}\nScript runtime: ${runtime}\n`,
   );
@@ -177,17 +161,15 @@ export function writeM1Results(inputs: M1FileInputs): {
     ]),
   );
 
-  const resultsPath = join(versionDir, resultsFileName(experiment.eval_data_path));
-  const scoredPath = resultsPath.replace(/\.json$/, ".scored.json");
-  const metricsPath = join(versionDir, "metrics.json");
-  writeFileAtomically(resultsPath, pythonJsonDumps(results, 2));
-  writeFileAtomically(scoredPath, pythonJsonDumps(scored, 2));
+  const paths = m1LayoutPaths(versionDir, experiment.eval_data_path);
+  writeFileAtomically(paths.results, pythonJsonDumps(results, 2));
+  writeFileAtomically(paths.scored, pythonJsonDumps(scored, 2));
   writeFileAtomically(
-    metricsPath,
+    paths.metrics,
     formatMetricsJson(
       metrics,
       counts.map((count) => count.source),
     ),
   );
-  return { results: resultsPath, scored: scoredPath, metrics: metricsPath };
+  return { results: paths.results, scored: paths.scored, metrics: paths.metrics };
 }

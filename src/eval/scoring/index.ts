@@ -31,7 +31,6 @@ export {
 export {
   scoreResults,
   scoreResultsFile,
-  scoredFileName,
   validateResultSample,
   type ResultSample,
   type ScoredRecord,

@@ -4,11 +4,12 @@
  * valid and scored.
  */
 import { mkdirSync } from "node:fs";
-import { basename, dirname, extname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { InputError } from "../../errors.js";
 import { writeFileAtomically } from "../../io/atomic.js";
 import { pythonJsonDumps } from "../../python/json.js";
 import { readRows, type Row } from "../../io/rows.js";
+import { METRICS_FILE_NAME, resultsStem, scoredFileName } from "../m1-layout/paths.js";
 import {
   averageAccuracy,
   computeMetrics,
@@ -185,11 +186,6 @@ export interface ScoreFileResult {
   sampleCount: number;
 }
 
-/** `<stem>.scored.json` for a results file: m1 swaps the last suffix for `.scored.json`. */
-export function scoredFileName(resultsPath: string): string {
-  return `${basename(resultsPath, extname(resultsPath))}.scored.json`;
-}
-
 /**
  * Rescores an m1-format results file (a JSON list of samples) and writes `<stem>.scored.json`
  * (a JSON array in input order, m1's fields) and `metrics.json` (byte-identical to m1's).
@@ -204,8 +200,9 @@ export async function scoreResultsFile(
   }
   const { records, metrics, sources } = scoreResults(rows, resultsPath);
   const outDir = options.outDir ?? dirname(resultsPath);
-  const scoredPath = join(outDir, scoredFileName(resultsPath));
-  const metricsPath = join(outDir, "metrics.json");
+  // m1 swaps the results file's last suffix for `.scored.json`.
+  const scoredPath = join(outDir, scoredFileName(resultsStem(resultsPath)));
+  const metricsPath = join(outDir, METRICS_FILE_NAME);
   mkdirSync(outDir, { recursive: true });
   // Python's json.dump(indent=2) conventions, as `m1 eval` writes them: the same bytes either way.
   writeFileAtomically(scoredPath, pythonJsonDumps(records, 2));

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { BudgetForcingSettings } from "../../engine/budget-forcing.js";
 import { ConfigError } from "../../errors.js";
 import { EVAL_CONFIG_KEYS, type EvalConfig } from "../config/schema.js";
-import { nextVersion } from "../m1-layout/write.js";
+import { nextVersion, versionDirName } from "../m1-layout/paths.js";
 import type { ExperimentPoint } from "./plan.js";
 import type { EvalStore, Experiment } from "../store/index.js";
 
@@ -31,7 +31,7 @@ export function decide(
   }
   // m1 takes the next free version_N directory; the store may know of one that is gone.
   const version = config.version ?? Math.max(nextVersion(expDirAbs), (latest?.version ?? -1) + 1);
-  const versionDir = join(point.expDir, `version_${version}`);
+  const versionDir = join(point.expDir, versionDirName(version));
   if (
     versions.some((experiment) => experiment.version === version) ||
     existsSync(join(config.output_dir, versionDir))

@@ -20,6 +20,7 @@ import {
   writeConfigYaml,
   writeM1Results,
 } from "../m1-layout/write.js";
+import { CONFIG_FILE_NAME, versionDirName } from "../m1-layout/paths.js";
 import { planStudy, type ExperimentPoint, type StudyModel } from "./plan.js";
 import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import { runExperiment, type ExperimentRunSummary } from "./runner.js";
@@ -217,7 +218,7 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
   } else {
     const pointConfig = runPointConfig(config, point, engine, decision.version);
     experiment = store.createExperiment({
-      name: join(point.expDir, `version_${decision.version}`),
+      name: join(point.expDir, versionDirName(decision.version)),
       exp_dir: point.expDir,
       version: decision.version,
       model: point.model.label,
@@ -233,7 +234,7 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
   const versionDir = join(config.output_dir, experiment.name);
   if (decision.kind === "resume") removeTemporaryFiles(versionDir);
   // A run killed before its config.yaml was written gets it when it resumes.
-  if (decision.kind === "new" || !existsSync(join(versionDir, "config.yaml"))) {
+  if (decision.kind === "new" || !existsSync(join(versionDir, CONFIG_FILE_NAME))) {
     writeConfigYaml(versionDir, experiment.config);
   }
   logStart(versionDir, startedAt, decision.kind === "resume");
