@@ -1,12 +1,11 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { InputError } from "../errors.js";
-import { STORE_FILE_NAME } from "../eval/store/index.js";
+import { EvalStore, STORE_FILE_NAME } from "../eval/store/index.js";
 import type { ReportExperiment } from "./experiments.js";
 import { naturalCompare } from "./experiments.js";
 import { METRICS_FILE_NAME } from "../eval/m1-layout/paths.js";
 import { numberSetting, readVersionDirectory, stringSetting } from "../eval/m1-layout/read.js";
-import { openStoreReadOnly } from "./store-queries.js";
 
 /**
  * Finds every experiment under the directories given: evaluation stores (`m1.sqlite`) and m1-layout
@@ -62,7 +61,7 @@ function storeExperiments(
   givenDir: string,
   givenAsTyped: string,
 ): ReportExperiment[] {
-  using store = openStoreReadOnly(storePath);
+  using store = EvalStore.open(storePath, { readonly: true });
   const storeDir = dirname(storePath);
   const prefix = toPosix(relative(givenDir, storeDir));
   return store.listExperiments().map((experiment) => {

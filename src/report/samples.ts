@@ -1,8 +1,7 @@
 import { InputError } from "../errors.js";
-import type { EvalStore } from "../eval/store/index.js";
+import { EvalStore } from "../eval/store/index.js";
 import type { ReportExperiment, SampleOutcome } from "./experiments.js";
 import { readSamples, readVersionDirectory } from "../eval/m1-layout/read.js";
-import { openStoreReadOnly, storeOutcomes } from "./store-queries.js";
 
 /**
  * Per-sample outcomes for comparisons and plots, loaded on demand (a table needs only counts) and
@@ -17,7 +16,7 @@ export class SampleLoader implements Disposable {
     if (cached) return cached;
     const loaded =
       experiment.origin.kind === "store"
-        ? storeOutcomes(this.store(experiment.origin.storePath).db, experiment.origin.experimentId)
+        ? storeOutcomes(this.store(experiment.origin.storePath), experiment.origin.experimentId)
         : fileOutcomes(experiment.origin.versionDir);
     this.cache.set(experiment.versionDir, loaded);
     return loaded;
@@ -26,7 +25,7 @@ export class SampleLoader implements Disposable {
   private store(path: string): EvalStore {
     let store = this.stores.get(path);
     if (!store) {
-      store = openStoreReadOnly(path);
+      store = EvalStore.open(path, { readonly: true });
       this.stores.set(path, store);
     }
     return store;
@@ -40,6 +39,20 @@ export class SampleLoader implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** The store's scored samples (small columns only, never the texts). */
+function storeOutcomes(store: EvalStore, experimentId: number): SampleOutcome[] {
+  return store.read.scoredOutcomes(experimentId).map((row) => ({
+    sampleIndex: row.sample_index,
+    questionKey: row.question_key,
+    source: row.source,
+    question: row.question,
+    correct: row.correct,
+    thinkingFinishReason: row.thinking_finish_reason,
+    numGenTokens: row.num_gen_tokens,
+    thinkingTokens: row.thinking_tokens,
+  }));
 }
 
 function text(value: unknown): string {

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { StoreQueries } from "../eval/store/index.js";
 
 /**
  * The viewer's own indexes, kept in SQLite's temp schema (on disk in the temp directory), never
@@ -21,15 +21,9 @@ CREATE INDEX temp.outcomes_by_question ON outcomes (question_key, experiment_id,
 CREATE INDEX temp.outcomes_by_source ON outcomes (experiment_id, source, correct, failed);
 `;
 
-export function buildQuestionIndex(db: Database.Database): void {
-  // all(), not iterate(): better-sqlite3 refuses writes while a read iterates on the connection.
-  const rows = db
-    .prepare("SELECT question_key, question, options_json FROM v_questions")
-    .all() as Array<{
-    question_key: string;
-    question: string;
-    options_json: string;
-  }>;
+export function buildQuestionIndex(queries: StoreQueries): void {
+  const { db } = queries;
+  const rows = queries.questionIdentities();
   const insert = db.prepare("INSERT INTO temp.question_fts (question_key, body) VALUES (?, ?)");
   db.transaction(() => {
     db.exec("DELETE FROM temp.question_fts");
@@ -45,30 +39,13 @@ export function buildQuestionIndex(db: Database.Database): void {
   })();
 }
 
-export function buildOutcomeIndex(db: Database.Database): void {
+export function buildOutcomeIndex(queries: StoreQueries): void {
+  const { db } = queries;
   db.transaction(() => {
     db.exec("DELETE FROM temp.outcomes");
     db.exec(
       `INSERT INTO temp.outcomes (experiment_id, sample_index, question_key, source, correct, failed,
-         extracted_answer, num_gen_tokens)
-       SELECT experiment_id, sample_index, question_key, source, correct, error IS NOT NULL, extracted_answer,
-         num_gen_tokens
-       FROM v_samples`,
+         extracted_answer, num_gen_tokens) ${queries.sampleOutcomesSelect()}`,
     );
   })();
-}
-
-/**
- * What changes when an eval writes to the store: sample and question counts, and correctness
- * (a retried sample replaces its row). Read from the store's covering indexes only, so checking
- * costs milliseconds even at 50K samples.
- */
-export function storeFingerprint(db: Database.Database): string {
-  const samples = db
-    .prepare(
-      "SELECT COUNT(*) AS n, COUNT(correct) AS scored, TOTAL(correct) AS right FROM v_samples",
-    )
-    .get() as { n: number; scored: number; right: number };
-  const questions = db.prepare("SELECT COUNT(*) FROM v_questions").pluck().get() as number;
-  return `${samples.n}/${samples.scored}/${samples.right}/${questions}`;
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, relative, sep } from "node:path";
 import type Database from "better-sqlite3";
 import { M1Error } from "../errors.js";
+import { columnNames, insertSql, type StoreQueries } from "../eval/store/index.js";
 import type { M1Sample } from "../eval/m1-layout/read.js";
 import {
   numberSetting,
@@ -53,49 +54,28 @@ function fileQuestionKey(source: string, question: string, optionsJson: string):
   return `f:${createHash("sha1").update(`${source}\u0000${question}\u0000${optionsJson}`).digest("hex").slice(0, 24)}`;
 }
 
+/**
+ * Loads the version directories; `store` (queries on the store alone) lends its question keys.
+ * Rows bind by column name, so each insert lists the store's columns (schema.ts).
+ */
 export function loadM1Directories(
   db: Database.Database,
   root: string,
   versionDirs: readonly string[],
-  settings: { withStore: boolean },
+  store: StoreQueries | null,
 ): LoadResult {
   const result: LoadResult = { experiments: 0, samples: 0, notes: [] };
   if (versionDirs.length === 0) return result;
   const storeKeys = new Map<string, string>();
-  if (settings.withStore) {
-    const rows = db
-      .prepare("SELECT question_key, source, question, options_json FROM main.questions")
-      .iterate() as IterableIterator<{
-      question_key: string;
-      source: string;
-      question: string;
-      options_json: string;
-    }>;
-    for (const row of rows)
-      storeKeys.set(
-        `${row.source}\u0000${row.question}\u0000${row.options_json}`,
-        row.question_key,
-      );
+  for (const row of store?.questionIdentities() ?? []) {
+    storeKeys.set(`${row.source}\u0000${row.question}\u0000${row.options_json}`, row.question_key);
   }
-  const insertExperiment = db.prepare(
-    `INSERT INTO temp.f_experiments (id, name, exp_dir, version, model, thinking_budget, wait_rounds, seed,
-       thinking_format, eval_data_path, total_samples, status, config_json, created_at, finished_at)
-     VALUES (@id, @name, @exp_dir, @version, @model, @thinking_budget, @wait_rounds, @seed, 'm1', @eval_data_path,
-       @total_samples, 'finished', @config_json, '', NULL)`,
-  );
+  const insertExperiment = db.prepare(insertSql("temp.f_experiments", columnNames("experiments")));
   const insertQuestion = db.prepare(
-    `INSERT OR IGNORE INTO temp.f_questions (question_key, source, question, options_json, answer, answer_idx)
-     VALUES (?, ?, ?, ?, ?, ?)`,
+    insertSql("temp.f_questions", columnNames("questions"), "OR IGNORE"),
   );
   const insertSample = db.prepare(
-    `INSERT OR REPLACE INTO temp.f_samples (experiment_id, sample_index, question_key, source, thinking_text,
-       thinking_finish_reason, response_text, finish_reason, num_gen_tokens, num_keep_think_below_budget,
-       num_min_thinking_waits, thinking_tokens, answer_tokens, prompt_tokens, evaluated_tokens, extracted_answer,
-       huatuo_extracted_answer, scored_huatuo_extracted_answer, correct, error, cached, started_at, elapsed_ms)
-     VALUES (@experiment_id, @sample_index, @question_key, @source, @thinking_text, @thinking_finish_reason,
-       @response_text, @finish_reason, @num_gen_tokens, @num_keep_think_below_budget, @num_min_thinking_waits,
-       @thinking_tokens, @answer_tokens, @prompt_tokens, @evaluated_tokens, @extracted_answer,
-       @huatuo_extracted_answer, @scored_huatuo_extracted_answer, @correct, NULL, 0, '', 0)`,
+    insertSql("temp.f_samples", columnNames("samples"), "OR REPLACE"),
   );
 
   for (const versionDir of versionDirs) {
@@ -122,9 +102,13 @@ export function loadM1Directories(
         thinking_budget: integer(numberSetting(config, "max_new_tokens")) ?? 0,
         wait_rounds: integer(numberSetting(config, "keep_think_below_budget_times")) ?? 0,
         seed: integer(numberSetting(config, "seed")) ?? 0,
+        thinking_format: "m1",
         eval_data_path: stringSetting(config, "eval_data_path") ?? "",
         total_samples: samples.length,
+        status: "finished",
         config_json: JSON.stringify(config),
+        created_at: "",
+        finished_at: null,
       });
       for (const sample of samples) {
         const { record } = sample;
@@ -135,14 +119,14 @@ export function loadM1Directories(
         let questionKey = storeKeys.get(identity);
         if (!questionKey) {
           questionKey = fileQuestionKey(source, question, optionsJson);
-          insertQuestion.run(
-            questionKey,
+          insertQuestion.run({
+            question_key: questionKey,
             source,
             question,
-            optionsJson,
-            text(record.answer) ?? "",
-            text(record.answer_idx) ?? "",
-          );
+            options_json: optionsJson,
+            answer: text(record.answer) ?? "",
+            answer_idx: text(record.answer_idx) ?? "",
+          });
         }
         insertSample.run({
           experiment_id: id,
@@ -164,6 +148,10 @@ export function loadM1Directories(
           huatuo_extracted_answer: text(record.huatuo_extracted_answer),
           scored_huatuo_extracted_answer: sample.scoredHuatuoExtractedAnswer,
           correct: sample.correct === null ? null : sample.correct ? 1 : 0,
+          error: null,
+          cached: 0,
+          started_at: "",
+          elapsed_ms: 0,
         });
       }
     })();

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { StoreQueries } from "../eval/store/index.js";
 import type { ReportExperiment } from "../report/experiments.js";
 import { averageRow, groupExperiments } from "../report/table.js";
 import { wilsonInterval } from "../report/stats/wilson.js";
@@ -42,12 +43,12 @@ type Row = Record<string, unknown>;
 export class ViewQueries {
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly store: StoreQueries) {}
 
   private prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
+      statement = this.store.db.prepare(sql);
       this.statements.set(sql, statement);
     }
     return statement;
@@ -55,9 +56,7 @@ export class ViewQueries {
 
   /** Experiments with per-source accuracy (Wilson intervals) and the unweighted average. */
   experiments(): ViewExperiment[] {
-    const experiments = this.prepare(
-      `SELECT id, name, model, thinking_budget, wait_rounds, seed, status, total_samples FROM v_experiments`,
-    ).all() as Row[];
+    const experiments = this.store.experiments();
     const counts = this.prepare(
       `SELECT experiment_id, source, SUM(correct) AS correct_count, COUNT(*) AS total_count,
          MIN(sample_index) AS first
@@ -89,18 +88,18 @@ export class ViewQueries {
     }
     return experiments
       .map((row) => {
-        const sources = bySource.get(row.id as number) ?? [];
-        const average = averageRow(row.name as string, sources);
+        const sources = bySource.get(row.id) ?? [];
+        const average = averageRow(row.name, sources);
         return {
-          id: row.id as number,
-          name: row.name as string,
-          model: row.model as string,
-          thinking_budget: row.thinking_budget as number,
-          wait_rounds: row.wait_rounds as number,
-          seed: row.seed as number,
-          status: row.status as string,
-          total_samples: row.total_samples as number,
-          failed: failed.get(row.id as number) ?? 0,
+          id: row.id,
+          name: row.name,
+          model: row.model,
+          thinking_budget: row.thinking_budget,
+          wait_rounds: row.wait_rounds,
+          seed: row.seed,
+          status: row.status,
+          total_samples: row.total_samples,
+          failed: failed.get(row.id) ?? 0,
           sources,
           average: {
             source: average.source,
@@ -143,9 +142,5 @@ export class ViewQueries {
       }
     }
     return result;
-  }
-
-  statement(sql: string): Database.Statement {
-    return this.prepare(sql);
   }
 }

@@ -1,5 +1,5 @@
-import type Database from "better-sqlite3";
 import { z } from "zod";
+import type { SampleDetail, StoredQuestion, StoreQueries } from "../eval/store/index.js";
 
 /**
  * The question list (filters, search, keyset paging) and one question in full. The list runs on
@@ -65,16 +65,12 @@ export function ftsQuery(text: string): string | null {
   return words.map((word, index) => `"${word}"${index === words.length - 1 ? "*" : ""}`).join(" ");
 }
 
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
-}
-
 interface WhereClause {
   sql: string;
   parameters: unknown[];
 }
 
-function filters(query: QuestionQuery): WhereClause | null {
+function filters(queries: StoreQueries, query: QuestionQuery): WhereClause | null {
   const anchor = query.experiments[0]!;
   const conditions = ["a.experiment_id = ?"];
   const parameters: unknown[] = [anchor];
@@ -117,12 +113,9 @@ function filters(query: QuestionQuery): WhereClause | null {
       );
       parameters.push(match);
     } else {
-      const placeholders = query.experiments.map(() => "?").join(", ");
-      conditions.push(
-        `EXISTS (SELECT 1 FROM v_samples t WHERE t.question_key = a.question_key AND t.experiment_id IN (${placeholders})
-           AND (t.response_text LIKE ? ESCAPE '\\' OR t.thinking_text LIKE ? ESCAPE '\\'))`,
-      );
-      parameters.push(...query.experiments, likePattern(search), likePattern(search));
+      const condition = queries.responseSearchCondition("a", query.experiments, search);
+      conditions.push(condition.sql);
+      parameters.push(...condition.parameters);
     }
   }
   return { sql: conditions.join(" AND "), parameters };
@@ -130,8 +123,9 @@ function filters(query: QuestionQuery): WhereClause | null {
 
 const QUESTION_START_LENGTH = 180;
 
-export function questionPage(db: Database.Database, query: QuestionQuery): QuestionPage {
-  const where = filters(query);
+export function questionPage(queries: StoreQueries, query: QuestionQuery): QuestionPage {
+  const { db } = queries;
+  const where = filters(queries, query);
   if (!where) return { rows: [], next_after: null, total: query.withTotal ? 0 : null };
   const anchorRows = db
     .prepare(
@@ -156,15 +150,7 @@ export function questionPage(db: Database.Database, query: QuestionQuery): Quest
   const keys = [...new Set(pageRows.map((row) => row.question_key))];
   const keyPlaceholders = keys.map(() => "?").join(", ");
   const experimentPlaceholders = query.experiments.map(() => "?").join(", ");
-  const questionStarts = new Map(
-    (
-      db
-        .prepare(
-          `SELECT question_key, substr(question, 1, ?) AS start FROM v_questions WHERE question_key IN (${keyPlaceholders})`,
-        )
-        .all(QUESTION_START_LENGTH, ...keys) as Array<{ question_key: string; start: string }>
-    ).map((row) => [row.question_key, row.start]),
-  );
+  const questionStarts = queries.questionStarts(keys, QUESTION_START_LENGTH);
   const outcomeRows = db
     .prepare(
       `SELECT experiment_id, question_key, correct, extracted_answer, num_gen_tokens, failed
@@ -203,60 +189,21 @@ export function questionPage(db: Database.Database, query: QuestionQuery): Quest
   };
 }
 
-export interface QuestionDetail {
-  question_key: string;
-  source: string;
-  question: string;
-  options: Record<string, string>;
-  answer: string;
-  answer_idx: string;
+export interface QuestionDetail extends StoredQuestion {
   /** By experiment id: the full sample, or null when that experiment did not answer it. */
-  samples: Record<string, Record<string, unknown> | null>;
+  samples: Record<string, SampleDetail | null>;
 }
 
 export function questionDetail(
-  db: Database.Database,
+  queries: StoreQueries,
   questionKey: string,
   experiments: readonly number[],
 ): QuestionDetail | null {
-  const question = db
-    .prepare(
-      "SELECT question_key, source, question, options_json, answer, answer_idx FROM v_questions WHERE question_key = ?",
-    )
-    .get(questionKey) as Record<string, string> | undefined;
+  const question = queries.question(questionKey);
   if (!question) return null;
-  let options: Record<string, string> = {};
-  try {
-    options = JSON.parse(question.options_json!) as Record<string, string>;
-  } catch {
-    // Shown without options rather than not at all.
-  }
-  const samples: Record<string, Record<string, unknown> | null> = {};
-  const sampleStatement = db.prepare(
-    `SELECT experiment_id, sample_index, thinking_text, thinking_finish_reason, response_text, finish_reason,
-       num_gen_tokens, num_keep_think_below_budget, num_min_thinking_waits, thinking_tokens, answer_tokens,
-       prompt_tokens, extracted_answer, huatuo_extracted_answer, scored_huatuo_extracted_answer, correct, error,
-       cached, elapsed_ms
-     FROM v_samples WHERE question_key = ? AND experiment_id = ? ORDER BY sample_index LIMIT 1`,
-  );
+  const samples: Record<string, SampleDetail | null> = {};
   for (const experimentId of experiments) {
-    const row = sampleStatement.get(questionKey, experimentId) as
-      Record<string, unknown> | undefined;
-    samples[String(experimentId)] = row
-      ? {
-          ...row,
-          correct: row.correct === null ? null : row.correct === 1,
-          cached: row.cached === 1,
-        }
-      : null;
+    samples[String(experimentId)] = queries.sampleDetail(questionKey, experimentId) ?? null;
   }
-  return {
-    question_key: question.question_key!,
-    source: question.source!,
-    question: question.question!,
-    options,
-    answer: question.answer!,
-    answer_idx: question.answer_idx!,
-    samples,
-  };
+  return { ...question, samples };
 }

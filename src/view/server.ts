@@ -84,7 +84,7 @@ export function buildViewServer(
 ): FastifyInstance {
   const app = Fastify({ logger: false });
   const files = loadStaticFiles();
-  const queries = new ViewQueries(view.db);
+  const queries = new ViewQueries(view.queries);
   const allowedHosts = options.allowedHosts ? new Set(options.allowedHosts) : null;
 
   // A page on another site can resolve its own name to 127.0.0.1 (DNS rebinding); refusing
@@ -137,7 +137,7 @@ export function buildViewServer(
         .send({ error: `${issue?.path.join(".") || "query"}: ${issue?.message ?? "invalid"}` });
     }
     const query: QuestionQuery = parsed.data;
-    return questionPage(view.db, query);
+    return questionPage(view.queries, query);
   });
 
   app.get("/api/question", async (request, reply) => {
@@ -147,7 +147,7 @@ export function buildViewServer(
     if (!key || experiments.length === 0 || experiments.some((id) => !Number.isInteger(id))) {
       return reply.code(400).send({ error: "expected key=<question_key>&e=<experiment ids>" });
     }
-    const detail = questionDetail(view.db, key, experiments);
+    const detail = questionDetail(view.queries, key, experiments);
     if (!detail) return reply.code(404).send({ error: `no question ${key}` });
     return detail;
   });

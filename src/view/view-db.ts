@@ -2,14 +2,17 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import Database from "better-sqlite3";
 import { InputError } from "../errors.js";
-import { STORE_FILE_NAME } from "../eval/store/index.js";
-import { findLocations } from "../report/discover.js";
 import {
-  buildOutcomeIndex,
-  buildQuestionIndex,
-  INDEX_SCHEMA,
-  storeFingerprint,
-} from "./indexes.js";
+  columnNames,
+  createTableSql,
+  openStoreDatabase,
+  STORE_FILE_NAME,
+  STORE_TABLE_LIST,
+  StoreQueries,
+  type StoreTables,
+} from "../eval/store/index.js";
+import { findLocations } from "../report/discover.js";
+import { buildOutcomeIndex, buildQuestionIndex, INDEX_SCHEMA } from "./indexes.js";
 import { loadM1Directories } from "./load-m1-files.js";
 
 /**
@@ -24,6 +27,8 @@ import { loadM1Directories } from "./load-m1-files.js";
  */
 export interface ViewDatabase extends Disposable {
   db: Database.Database;
+  /** The store's queries over the views (store and files together). */
+  queries: StoreQueries;
   /** The directory given to `m1 view`. */
   directory: string;
   storePath: string | null;
@@ -38,40 +43,28 @@ export interface ViewDatabase extends Disposable {
 
 export { FILE_EXPERIMENT_ID_BASE } from "./load-m1-files.js";
 
-const SAMPLE_COLUMNS = `experiment_id INTEGER NOT NULL, sample_index INTEGER NOT NULL,
-  question_key TEXT NOT NULL, source TEXT NOT NULL, thinking_text TEXT, thinking_finish_reason TEXT,
-  response_text TEXT, finish_reason TEXT, num_gen_tokens INTEGER, num_keep_think_below_budget INTEGER,
-  num_min_thinking_waits INTEGER, thinking_tokens INTEGER, answer_tokens INTEGER, prompt_tokens INTEGER,
-  evaluated_tokens INTEGER, extracted_answer TEXT, huatuo_extracted_answer TEXT,
-  scored_huatuo_extracted_answer TEXT, correct INTEGER, error TEXT, cached INTEGER NOT NULL DEFAULT 0,
-  started_at TEXT NOT NULL, elapsed_ms REAL NOT NULL, PRIMARY KEY (experiment_id, sample_index)`;
+/** The viewer's copies of the store's tables (same columns and keys), for m1-layout files. */
+const TEMP_SCHEMA = STORE_TABLE_LIST.map((table) =>
+  createTableSql(table, { as: `temp.f_${table}`, constraints: false }),
+).join("\n");
 
-const TEMP_SCHEMA = `
-CREATE TEMP TABLE f_experiments (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, exp_dir TEXT NOT NULL,
-  version INTEGER NOT NULL, model TEXT NOT NULL, thinking_budget INTEGER NOT NULL, wait_rounds INTEGER NOT NULL,
-  seed INTEGER NOT NULL, thinking_format TEXT NOT NULL, eval_data_path TEXT NOT NULL,
-  total_samples INTEGER NOT NULL, status TEXT NOT NULL, config_json TEXT NOT NULL, created_at TEXT NOT NULL,
-  finished_at TEXT);
-CREATE TEMP TABLE f_questions (question_key TEXT PRIMARY KEY, source TEXT NOT NULL, question TEXT NOT NULL,
-  options_json TEXT NOT NULL, answer TEXT NOT NULL, answer_idx TEXT NOT NULL);
-CREATE TEMP TABLE f_samples (${SAMPLE_COLUMNS}) WITHOUT ROWID;
-CREATE INDEX temp.f_samples_by_source ON f_samples (experiment_id, source, correct);
-CREATE INDEX temp.f_samples_by_question ON f_samples (question_key);
-`;
-
-/** Columns by name, not `*`, so a store with extra (newer) columns still unions with f_*. */
-const VIEW_COLUMNS: Record<string, string> = {
-  experiments: `id, name, exp_dir, version, model, thinking_budget, wait_rounds, seed, thinking_format,
-    eval_data_path, total_samples, status, config_json, created_at, finished_at`,
-  questions: "question_key, source, question, options_json, answer, answer_idx",
-  samples: `experiment_id, sample_index, question_key, source, thinking_text, thinking_finish_reason,
-    response_text, finish_reason, num_gen_tokens, num_keep_think_below_budget, num_min_thinking_waits,
-    thinking_tokens, answer_tokens, prompt_tokens, evaluated_tokens, extracted_answer,
-    huatuo_extracted_answer, scored_huatuo_extracted_answer, correct, error, cached, started_at, elapsed_ms`,
+/** What the viewer reads: the views joining the store and the files. */
+const VIEW_TABLES: StoreTables = {
+  experiments: "v_experiments",
+  questions: "v_questions",
+  samples: "v_samples",
 };
 
+const STORE_ONLY_TABLES: StoreTables = {
+  experiments: "main.experiments",
+  questions: "main.questions",
+  samples: "main.samples",
+};
+
+/** Columns by name, not `*`, so a store with extra (newer) columns still unions with f_*. */
 function createViews(db: Database.Database, withStore: boolean, withFiles: boolean): void {
-  for (const [table, columns] of Object.entries(VIEW_COLUMNS)) {
+  for (const table of STORE_TABLE_LIST) {
+    const columns = columnNames(table).join(", ");
     const parts: string[] = [];
     if (withStore) parts.push(`SELECT ${columns} FROM main.${table}`);
     if (withFiles || !withStore) parts.push(`SELECT ${columns} FROM temp.f_${table}`);
@@ -108,19 +101,16 @@ export function openViewDatabase(directory: string): ViewDatabase {
   const notes: string[] = [];
   const { stores, versionDirs } = findLocations(directory);
   const storePath = chooseStore(root, stores, notes);
-  const db = storePath
-    ? new Database(storePath, { readonly: true, fileMustExist: true })
-    : new Database(""); // SQLite's private temporary on-disk database, deleted on close
+  const db = storePath ? openStoreDatabase(storePath, { readonly: true }) : new Database(""); // SQLite's private temporary on-disk database, deleted on close
   try {
     db.pragma("busy_timeout = 5000");
     db.exec(TEMP_SCHEMA);
-    const storeVersionDirs = new Set<string>();
-    if (storePath) {
-      const names = db.prepare("SELECT name FROM main.experiments").pluck().all() as string[];
-      for (const name of names) storeVersionDirs.add(resolve(dirname(storePath), name));
-    }
+    const storeOnly = storePath ? new StoreQueries(db, STORE_ONLY_TABLES) : null;
+    const storeVersionDirs = new Set(
+      (storeOnly?.experimentNames() ?? []).map((name) => resolve(dirname(storePath!), name)),
+    );
     const fileDirs = versionDirs.filter((versionDir) => !storeVersionDirs.has(versionDir));
-    const loaded = loadM1Directories(db, root, fileDirs, { withStore: storePath !== null });
+    const loaded = loadM1Directories(db, root, fileDirs, storeOnly);
     notes.push(...loaded.notes);
     createViews(db, storePath !== null, loaded.experiments > 0);
     if (!storePath && loaded.experiments === 0) {
@@ -130,21 +120,23 @@ export function openViewDatabase(directory: string): ViewDatabase {
         "point at the output directory of `m1 eval` or of m1's inference script",
       );
     }
+    const queries = new StoreQueries(db, VIEW_TABLES);
     db.exec(INDEX_SCHEMA);
-    buildQuestionIndex(db);
-    buildOutcomeIndex(db);
-    let fingerprint = storeFingerprint(db);
+    buildQuestionIndex(queries);
+    buildOutcomeIndex(queries);
+    let fingerprint = queries.changeFingerprint();
     return {
       db,
+      queries,
       directory: root,
       storePath,
       fileExperimentCount: loaded.experiments,
       notes,
       refresh() {
-        const now = storeFingerprint(db);
+        const now = queries.changeFingerprint();
         if (now === fingerprint) return;
-        buildQuestionIndex(db);
-        buildOutcomeIndex(db);
+        buildQuestionIndex(queries);
+        buildOutcomeIndex(queries);
         fingerprint = now;
       },
       close() {

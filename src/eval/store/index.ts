@@ -1,2 +1,3 @@
+export * from "./queries.js";
 export * from "./schema.js";
 export * from "./store.js";

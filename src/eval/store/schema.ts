@@ -1,6 +1,8 @@
+import type { FinishReason } from "../../backends/types.js";
+
 /**
- * The evaluation store: one SQLite file (`m1.sqlite`) in an output directory, shared by every
- * experiment written there. Reports and the viewer read only this (or m1-layout files).
+ * The evaluation store's layout: one SQLite file (`m1.sqlite`) in an output directory, shared by
+ * every experiment written there. Reports and the viewer read only this (or m1-layout files).
  *
  * - `experiments`: one row per (model, thinking budget, Wait rounds, seed) point, i.e. per m1
  *   version directory. `name` is that directory relative to the output directory.
@@ -10,76 +12,244 @@
  * - `generation_cache`: generations keyed by everything that determines them, as a pointer to the
  *   sample that holds the generation (so its text is stored once). Stores written before it have
  *   `response_cache` (the record as JSON), still read as a fallback.
+ *
+ * The columns are listed once, here: the store's DDL, its inserts, its reads (queries.ts) and the
+ * viewer's temporary copies of the tables (m1-layout files loaded beside a store) are built from
+ * these lists.
  */
 export const STORE_FILE_NAME = "m1.sqlite";
 
-export const STORE_SCHEMA_VERSION = 1;
+/**
+ * Read on every open (migrate.ts). 1: the first stores (some without `generation_cache`);
+ * 2: `generation_cache` always present.
+ */
+export const STORE_SCHEMA_VERSION = 2;
 
-export const STORE_SCHEMA = `
-CREATE TABLE IF NOT EXISTS experiments (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  exp_dir TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  model TEXT NOT NULL,
-  thinking_budget INTEGER NOT NULL,
-  wait_rounds INTEGER NOT NULL,
-  seed INTEGER NOT NULL,
-  thinking_format TEXT NOT NULL,
-  eval_data_path TEXT NOT NULL,
-  total_samples INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'incomplete')),
-  config_json TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  finished_at TEXT
-);
+export type ExperimentStatus = "running" | "finished" | "incomplete";
 
-CREATE TABLE IF NOT EXISTS questions (
-  question_key TEXT PRIMARY KEY,
-  source TEXT NOT NULL,
-  question TEXT NOT NULL,
-  options_json TEXT NOT NULL,
-  answer TEXT NOT NULL,
-  answer_idx TEXT NOT NULL
-);
+export interface Experiment {
+  id: number;
+  /** The m1 version directory relative to the output directory, e.g. `study/budget_1024-wait_0-seed_42/version_0`. */
+  name: string;
+  /** The experiment directory without the version, e.g. `study/budget_1024-wait_0-seed_42`. */
+  exp_dir: string;
+  version: number;
+  model: string;
+  thinking_budget: number;
+  wait_rounds: number;
+  seed: number;
+  thinking_format: string;
+  eval_data_path: string;
+  total_samples: number;
+  status: ExperimentStatus;
+  /** The resolved configuration this experiment ran with (as written to its config.yaml). */
+  config: Record<string, unknown>;
+  created_at: string;
+  finished_at: string | null;
+}
 
--- A rowid table: rows carry whole generations (KBs), which WITHOUT ROWID tables store poorly.
-CREATE TABLE IF NOT EXISTS samples (
-  experiment_id INTEGER NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
-  sample_index INTEGER NOT NULL,
-  question_key TEXT NOT NULL REFERENCES questions (question_key),
-  source TEXT NOT NULL,
-  thinking_text TEXT,
-  thinking_finish_reason TEXT,
-  response_text TEXT,
-  finish_reason TEXT,
-  num_gen_tokens INTEGER,
-  num_keep_think_below_budget INTEGER,
-  num_min_thinking_waits INTEGER,
-  thinking_tokens INTEGER,
-  answer_tokens INTEGER,
-  prompt_tokens INTEGER,
-  evaluated_tokens INTEGER,
-  extracted_answer TEXT,
-  huatuo_extracted_answer TEXT,
-  scored_huatuo_extracted_answer TEXT,
-  correct INTEGER,
-  error TEXT,
-  cached INTEGER NOT NULL DEFAULT 0,
-  started_at TEXT NOT NULL,
-  elapsed_ms REAL NOT NULL,
-  PRIMARY KEY (experiment_id, sample_index)
-);
+export type NewExperiment = Omit<Experiment, "id" | "status" | "created_at" | "finished_at">;
 
-CREATE INDEX IF NOT EXISTS samples_by_source ON samples (experiment_id, source, correct);
-CREATE INDEX IF NOT EXISTS samples_by_question ON samples (question_key);
+export interface StoredQuestion {
+  /** Identifies a question across experiments: a hash of source, question and options. */
+  question_key: string;
+  source: string;
+  question: string;
+  options: Record<string, string>;
+  answer: string;
+  answer_idx: string;
+}
 
+/** One evaluated sample: the engine record (m1's field names), the scoring, or the error. */
+export interface StoredSample {
+  experiment_id: number;
+  /** Position of the question in the flattened eval file (m1's sample order). */
+  sample_index: number;
+  question_key: string;
+  source: string;
+  thinking_text: string | null;
+  thinking_finish_reason: FinishReason | null;
+  response_text: string | null;
+  finish_reason: FinishReason | null;
+  num_gen_tokens: number | null;
+  num_keep_think_below_budget: number | null;
+  num_min_thinking_waits: number | null;
+  thinking_tokens: number | null;
+  answer_tokens: number | null;
+  prompt_tokens: number | null;
+  evaluated_tokens: number | null;
+  /** m1's `extracted_answer` (last \boxed content). */
+  extracted_answer: string | null;
+  /** m1's results-file `huatuo_extracted_answer`: match_choice on the whole response. */
+  huatuo_extracted_answer: string | null;
+  /** m1's scored-file `huatuo_extracted_answer`: match_choice on the extracted answer, or null. */
+  scored_huatuo_extracted_answer: string | null;
+  /** null when the sample failed. */
+  correct: boolean | null;
+  /** Why the sample failed after retries; null when it succeeded. */
+  error: string | null;
+  /** Whether the generation came from the response cache. */
+  cached: boolean;
+  started_at: string;
+  elapsed_ms: number;
+}
+
+/** One column: `type` is what every copy of the table has, `constraint` only the store's own. */
+export interface StoreColumn {
+  name: string;
+  type: string;
+  constraint?: string;
+}
+
+/** The columns of a row type: JSON objects are stored as `<name>_json` text. */
+type ColumnNames<Row, Json extends keyof Row = never> =
+  Exclude<keyof Row, Json> | `${Json & string}_json`;
+
+/** True when `Columns` names exactly the columns of `Row` (nothing missing, nothing extra). */
+type CoversExactly<Columns extends readonly StoreColumn[], Names> = [
+  Exclude<Names, Columns[number]["name"]> | Exclude<Columns[number]["name"], Names>,
+] extends [never]
+  ? true
+  : false;
+
+export const EXPERIMENT_COLUMNS = [
+  { name: "id", type: "INTEGER PRIMARY KEY" },
+  { name: "name", type: "TEXT NOT NULL UNIQUE" },
+  { name: "exp_dir", type: "TEXT NOT NULL" },
+  { name: "version", type: "INTEGER NOT NULL" },
+  { name: "model", type: "TEXT NOT NULL" },
+  { name: "thinking_budget", type: "INTEGER NOT NULL" },
+  { name: "wait_rounds", type: "INTEGER NOT NULL" },
+  { name: "seed", type: "INTEGER NOT NULL" },
+  { name: "thinking_format", type: "TEXT NOT NULL" },
+  { name: "eval_data_path", type: "TEXT NOT NULL" },
+  { name: "total_samples", type: "INTEGER NOT NULL" },
+  {
+    name: "status",
+    type: "TEXT NOT NULL",
+    constraint: "CHECK (status IN ('running', 'finished', 'incomplete'))",
+  },
+  { name: "config_json", type: "TEXT NOT NULL" },
+  { name: "created_at", type: "TEXT NOT NULL" },
+  { name: "finished_at", type: "TEXT" },
+] as const satisfies readonly StoreColumn[];
+
+export const QUESTION_COLUMNS = [
+  { name: "question_key", type: "TEXT PRIMARY KEY" },
+  { name: "source", type: "TEXT NOT NULL" },
+  { name: "question", type: "TEXT NOT NULL" },
+  { name: "options_json", type: "TEXT NOT NULL" },
+  { name: "answer", type: "TEXT NOT NULL" },
+  { name: "answer_idx", type: "TEXT NOT NULL" },
+] as const satisfies readonly StoreColumn[];
+
+export const SAMPLE_COLUMNS = [
+  {
+    name: "experiment_id",
+    type: "INTEGER NOT NULL",
+    constraint: "REFERENCES experiments (id) ON DELETE CASCADE",
+  },
+  { name: "sample_index", type: "INTEGER NOT NULL" },
+  {
+    name: "question_key",
+    type: "TEXT NOT NULL",
+    constraint: "REFERENCES questions (question_key)",
+  },
+  { name: "source", type: "TEXT NOT NULL" },
+  { name: "thinking_text", type: "TEXT" },
+  { name: "thinking_finish_reason", type: "TEXT" },
+  { name: "response_text", type: "TEXT" },
+  { name: "finish_reason", type: "TEXT" },
+  { name: "num_gen_tokens", type: "INTEGER" },
+  { name: "num_keep_think_below_budget", type: "INTEGER" },
+  { name: "num_min_thinking_waits", type: "INTEGER" },
+  { name: "thinking_tokens", type: "INTEGER" },
+  { name: "answer_tokens", type: "INTEGER" },
+  { name: "prompt_tokens", type: "INTEGER" },
+  { name: "evaluated_tokens", type: "INTEGER" },
+  { name: "extracted_answer", type: "TEXT" },
+  { name: "huatuo_extracted_answer", type: "TEXT" },
+  { name: "scored_huatuo_extracted_answer", type: "TEXT" },
+  { name: "correct", type: "INTEGER" },
+  { name: "error", type: "TEXT" },
+  { name: "cached", type: "INTEGER NOT NULL DEFAULT 0" },
+  { name: "started_at", type: "TEXT NOT NULL" },
+  { name: "elapsed_ms", type: "REAL NOT NULL" },
+] as const satisfies readonly StoreColumn[];
+
+// The row types and the column lists cannot drift apart: these lines stop compiling if they do.
+true satisfies CoversExactly<typeof EXPERIMENT_COLUMNS, ColumnNames<Experiment, "config">>;
+true satisfies CoversExactly<typeof QUESTION_COLUMNS, ColumnNames<StoredQuestion, "options">>;
+true satisfies CoversExactly<typeof SAMPLE_COLUMNS, ColumnNames<StoredSample>>;
+
+/** The tables every reader sees (the viewer also builds temporary copies of them). */
+export const STORE_TABLES = {
+  experiments: { columns: EXPERIMENT_COLUMNS, primaryKey: null, indexes: {} },
+  questions: { columns: QUESTION_COLUMNS, primaryKey: null, indexes: {} },
+  // A rowid table: rows carry whole generations (KBs), which WITHOUT ROWID tables store poorly.
+  samples: {
+    columns: SAMPLE_COLUMNS,
+    primaryKey: "experiment_id, sample_index",
+    indexes: { by_source: "experiment_id, source, correct", by_question: "question_key" },
+  },
+} as const;
+
+export type StoreTableName = keyof typeof STORE_TABLES;
+
+export const STORE_TABLE_LIST = Object.keys(STORE_TABLES) as StoreTableName[];
+
+export function columnNames(table: StoreTableName): string[] {
+  return STORE_TABLES[table].columns.map((column) => column.name);
+}
+
+/**
+ * `CREATE TABLE` and its indexes for one of the store's tables, under `as` (e.g. `temp.f_samples`
+ * for the viewer's copy, which keeps types and keys but not the store's CHECK and REFERENCES).
+ */
+export function createTableSql(
+  table: StoreTableName,
+  options: { as?: string; constraints: boolean },
+): string {
+  const { columns, primaryKey, indexes } = STORE_TABLES[table];
+  const target = options.as ?? table;
+  const [schema, name] = target.includes(".") ? target.split(".") : [undefined, target];
+  const definitions: string[] = columns.map((column: StoreColumn) =>
+    [column.name, column.type, options.constraints ? column.constraint : undefined]
+      .filter(Boolean)
+      .join(" "),
+  );
+  if (primaryKey) definitions.push(`PRIMARY KEY (${primaryKey})`);
+  const statements = [
+    `CREATE TABLE IF NOT EXISTS ${target} (\n  ${definitions.join(",\n  ")}\n);`,
+    ...Object.entries(indexes).map(
+      ([suffix, on]) =>
+        `CREATE INDEX IF NOT EXISTS ${schema ? `${schema}.` : ""}${name}_${suffix} ON ${name} (${on});`,
+    ),
+  ];
+  return statements.join("\n");
+}
+
+/** `INSERT [OR ...] INTO target (columns) VALUES (@columns)`: rows bind by column name. */
+export function insertSql(
+  target: string,
+  columns: readonly string[],
+  conflict: "" | "OR IGNORE" | "OR REPLACE" = "",
+): string {
+  return (
+    `INSERT ${conflict ? `${conflict} ` : ""}INTO ${target} (${columns.join(", ")}) ` +
+    `VALUES (${columns.map((column) => `@${column}`).join(", ")})`
+  );
+}
+
+/** Since version 2 (migrate.ts adds it to older stores). */
+export const GENERATION_CACHE_TABLE = `
 CREATE TABLE IF NOT EXISTS generation_cache (
   key TEXT PRIMARY KEY,
   experiment_id INTEGER NOT NULL,
   sample_index INTEGER NOT NULL
-) WITHOUT ROWID;
+) WITHOUT ROWID;`;
 
+const OTHER_TABLES = `
 CREATE TABLE IF NOT EXISTS response_cache (
   key TEXT PRIMARY KEY,
   record_json TEXT NOT NULL,
@@ -91,3 +261,10 @@ CREATE TABLE IF NOT EXISTS store_meta (
   value TEXT NOT NULL
 );
 `;
+
+/** The whole store at STORE_SCHEMA_VERSION (every statement IF NOT EXISTS). */
+export const STORE_SCHEMA = [
+  ...STORE_TABLE_LIST.map((table) => createTableSql(table, { constraints: true })),
+  GENERATION_CACHE_TABLE,
+  OTHER_TABLES,
+].join("\n\n");

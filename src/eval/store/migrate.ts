@@ -1,0 +1,84 @@
+import type Database from "better-sqlite3";
+import { InputError } from "../../errors.js";
+import { GENERATION_CACHE_TABLE, STORE_SCHEMA, STORE_SCHEMA_VERSION } from "./schema.js";
+
+/**
+ * The store's schema version, read on every open: an older store is upgraded in place (one
+ * transaction), a newer one or a file that is not a store is refused with a one-line error.
+ */
+
+/** What upgrades a store from version N-1 to N; the schema's own IF NOT EXISTS runs after them. */
+const MIGRATIONS: Record<number, string> = {
+  // Stores from before the pointer table kept generations only in response_cache.
+  2: GENERATION_CACHE_TABLE,
+};
+
+/** The store's version; null for an empty database (a new store). */
+export function readSchemaVersion(db: Database.Database, path: string): number | null {
+  const tables = new Set(
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
+  );
+  if (tables.size === 0) return null;
+  if (!tables.has("experiments")) {
+    throw new InputError(
+      "not an m1 evaluation store (no experiments table)",
+      { file: path },
+      "move the file away, or give another output directory",
+    );
+  }
+  const stored = tables.has("store_meta")
+    ? (db.prepare("SELECT value FROM store_meta WHERE key = 'schema_version'").pluck().get() as
+        string | undefined)
+    : undefined;
+  // A first open cut short before the version was written: the first layout.
+  const version = stored === undefined ? 1 : Number(stored);
+  if (!Number.isInteger(version) || version < 1) {
+    throw new InputError(
+      `unreadable store schema version '${stored}'`,
+      { file: path },
+      "restore the file from a backup, or give another output directory",
+    );
+  }
+  return version;
+}
+
+function refuseNewer(version: number, path: string): never {
+  throw new InputError(
+    `store schema version ${version} was written by a newer m1 (this one reads up to ${STORE_SCHEMA_VERSION})`,
+    { file: path },
+    "upgrade m1, or give another output directory",
+  );
+}
+
+/** For a writer: creates a new store, upgrades an older one, refuses a newer one. */
+export function prepareStoreForWriting(db: Database.Database, path: string): void {
+  const version = readSchemaVersion(db, path);
+  if (version !== null && version > STORE_SCHEMA_VERSION) refuseNewer(version, path);
+  db.transaction(() => {
+    for (let step = (version ?? STORE_SCHEMA_VERSION) + 1; step <= STORE_SCHEMA_VERSION; step++) {
+      const migration = MIGRATIONS[step];
+      if (migration) db.exec(migration);
+    }
+    db.exec(STORE_SCHEMA);
+    db.prepare("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('schema_version', ?)").run(
+      String(STORE_SCHEMA_VERSION),
+    );
+  })();
+}
+
+/**
+ * For a reader (opened read-only, so nothing is upgraded): refuses what it cannot read. Readers
+ * read every older version as it is: the columns they read are unchanged since version 1 (a
+ * migration that changes them must say here which versions readers refuse).
+ */
+export function checkStoreForReading(db: Database.Database, path: string): void {
+  const version = readSchemaVersion(db, path);
+  if (version === null) {
+    throw new InputError(
+      "not an m1 evaluation store (an empty database)",
+      { file: path },
+      "run `m1 eval` to fill it, or give another directory",
+    );
+  }
+  if (version > STORE_SCHEMA_VERSION) refuseNewer(version, path);
+}
