@@ -4,8 +4,8 @@ import type { ReportExperiment, SweepParameter } from "./experiments.js";
 import { shortModelName } from "./experiments.js";
 import { accuracyCell } from "./output-formats.js";
 import type { RenderedPlot } from "./plots/build.js";
-import type { AccuracyRow } from "./table.js";
-import { AVERAGE_SOURCE, experimentRows, groupExperiments, sourceNames } from "./table.js";
+import { AVERAGE_SOURCE, experimentRows, type AccuracyRow } from "./accuracy.js";
+import { groupExperiments, sourceNames } from "./table.js";
 
 /**
  * The HTML report: one self-contained file (inline CSS, inline SVG plots, no script, no external

@@ -1,7 +1,8 @@
 import { pythonFloatRepr } from "../python/float.js";
 import type { ReportExperiment, SweepParameter } from "./experiments.js";
-import type { AccuracyRow, ExperimentGroup } from "./table.js";
-import { AVERAGE_SOURCE, experimentRows, groupExperiments, sourceNames } from "./table.js";
+import { AVERAGE_SOURCE, experimentRows, type AccuracyRow } from "./accuracy.js";
+import type { ExperimentGroup } from "./table.js";
+import { groupExperiments, sourceNames } from "./table.js";
 
 /** What `m1 report --format` prints to stdout (not a thinking format nor a training-text format). */
 export type ReportOutputFormat = "md" | "csv" | "tsv" | "json";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { wilsonInterval } from "./stats/wilson.js";
+import { averageAccuracy, sourceAccuracy } from "./accuracy.js";
 import type { StudyResult } from "../eval/study/study.js";
 import { M1_LAYOUT_FILES } from "../eval/m1-layout/paths.js";
 import { EvalStore } from "../eval/store/index.js";
@@ -13,9 +13,12 @@ function displayPath(path: string): string {
 
 const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
 
+const interval = (low: number, high: number) => `${percent(low)} - ${percent(high)}`;
+
 /**
  * The end-of-run table: per experiment and source, correct/total, accuracy and its 95% Wilson
- * interval, then the unweighted average over sources (the paper's headline number).
+ * interval, then the unweighted average over sources (the paper's headline number) and its
+ * interval, computed as `m1 report` computes them (accuracy.ts).
  */
 export function formatStudySummary(result: StudyResult): string {
   const rows: string[][] = [
@@ -35,23 +38,26 @@ export function formatStudySummary(result: StudyResult): string {
       const counts = store.sourceCounts(experiment.id);
       // Every sample failed: the experiment still gets its line.
       if (counts.length === 0) rows.push([experiment.name, item.outcome, "", "0/0", "", ""]);
-      const accuracies: number[] = [];
-      counts.forEach((count, index) => {
-        const accuracy = count.correct_count / count.total_count;
-        accuracies.push(accuracy);
-        const interval = wilsonInterval(count.correct_count, count.total_count);
+      counts.map(sourceAccuracy).forEach((row, index) => {
         rows.push([
           index === 0 ? experiment.name : "",
           index === 0 ? item.outcome : "",
-          count.source,
-          `${count.correct_count}/${count.total_count}`,
-          percent(accuracy),
-          `${percent(interval.low)} - ${percent(interval.high)}`,
+          row.source,
+          `${row.correct_count}/${row.total_count}`,
+          percent(row.accuracy),
+          interval(row.ci95_low, row.ci95_high),
         ]);
       });
-      if (accuracies.length > 1) {
-        const average = accuracies.reduce((sum, value) => sum + value, 0) / accuracies.length;
-        rows.push(["", "", "average", "", percent(average), ""]);
+      if (counts.length > 1) {
+        const average = averageAccuracy(counts);
+        rows.push([
+          "",
+          "",
+          average.source,
+          "",
+          percent(average.accuracy),
+          interval(average.ci95_low, average.ci95_high),
+        ]);
       }
     }
   } finally {

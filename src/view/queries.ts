@@ -1,23 +1,14 @@
 import type Database from "better-sqlite3";
-import type { StoreQueries } from "../eval/store/index.js";
+import type { SourceCounts, StoreQueries } from "../eval/store/index.js";
+import { averageAccuracy, sourceAccuracy, type SourceAccuracy } from "../report/accuracy.js";
 import type { ReportExperiment } from "../report/experiments.js";
-import { averageRow, groupExperiments } from "../report/table.js";
-import { wilsonInterval } from "../report/stats/wilson.js";
+import { groupExperiments } from "../report/table.js";
 
 /**
  * The viewer's read queries. Every list is paged on the server (keyset on the anchor
  * experiment's sample_index, which is its primary key), so a page costs the same at 50 or 50,000
  * samples; large texts are read only for the one question opened.
  */
-export interface SourceAccuracy {
-  source: string;
-  correct_count: number;
-  total_count: number;
-  accuracy: number;
-  ci95_low: number;
-  ci95_high: number;
-}
-
 export interface ViewExperiment {
   id: number;
   name: string;
@@ -70,26 +61,19 @@ export class ViewQueries {
         ).all() as Row[]
       ).map((row) => [row.experiment_id as number, row.failed as number]),
     );
-    const bySource = new Map<number, SourceAccuracy[]>();
+    const bySource = new Map<number, SourceCounts[]>();
     for (const row of counts) {
-      const correct = Number(row.correct_count);
-      const total = Number(row.total_count);
-      const interval = wilsonInterval(correct, total);
       const list = bySource.get(row.experiment_id as number) ?? [];
       list.push({
         source: row.source as string,
-        correct_count: correct,
-        total_count: total,
-        accuracy: total > 0 ? correct / total : 0,
-        ci95_low: interval.low,
-        ci95_high: interval.high,
+        correct_count: Number(row.correct_count),
+        total_count: Number(row.total_count),
       });
       bySource.set(row.experiment_id as number, list);
     }
     return experiments
       .map((row) => {
         const sources = bySource.get(row.id) ?? [];
-        const average = averageRow(row.name, sources);
         return {
           id: row.id,
           name: row.name,
@@ -100,15 +84,8 @@ export class ViewQueries {
           status: row.status,
           total_samples: row.total_samples,
           failed: failed.get(row.id) ?? 0,
-          sources,
-          average: {
-            source: average.source,
-            correct_count: average.correct_count,
-            total_count: average.total_count,
-            accuracy: average.accuracy,
-            ci95_low: average.ci95_low,
-            ci95_high: average.ci95_high,
-          },
+          sources: sources.map(sourceAccuracy),
+          average: averageAccuracy(sources),
         };
       })
       .sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));

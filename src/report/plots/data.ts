@@ -1,5 +1,6 @@
 import type { ReportExperiment, SampleOutcome } from "../experiments.js";
-import { AVERAGE_SOURCE, experimentRows, groupExperiments } from "../table.js";
+import { AVERAGE_SOURCE, experimentRows } from "../accuracy.js";
+import { groupExperiments } from "../table.js";
 
 /**
  * The numbers behind each plot, computed once so that specs only describe drawing. Every point

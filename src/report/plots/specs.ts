@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
-import { AVERAGE_SOURCE } from "../table.js";
+import { AVERAGE_SOURCE } from "../accuracy.js";
 import type { AccuracyPoint, CapSharePoint, PlotGroup, RatioSummary, TokenPoint } from "./data.js";
 import { ALL_SAMPLES_SERIES } from "./data.js";
 
