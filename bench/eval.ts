@@ -332,6 +332,7 @@ async function main(): Promise<void> {
             backend: createInstantBackend(script),
             modelIdentity: "instant",
             concurrency: 16,
+            notes: [],
           }),
         }),
       );

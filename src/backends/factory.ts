@@ -55,10 +55,13 @@ export interface OpenAIBackendSettings {
 
 export type BackendSettings = EmbeddedBackendSettings | OpenAIBackendSettings;
 
+/** A backend opened from settings, with what its users need to know about it. */
 export interface OpenedBackend {
   backend: Backend;
   /** What identifies the model behind it (response cache keys). */
   modelIdentity: string;
+  /** Sequences to generate at once on it: the parallelism it was opened with. */
+  concurrency: number;
   /** Things the user should know (smoke model in use, template fallback, server log). */
   notes: string[];
 }
@@ -100,7 +103,12 @@ async function openEmbedded(
   });
   const size = existsSync(backend.modelPath) ? statSync(backend.modelPath).size : 0;
   notes.push(...backend.warnings);
-  return { backend, modelIdentity: `llama.cpp:${backend.modelPath}:${size}`, notes };
+  return {
+    backend,
+    modelIdentity: `llama.cpp:${backend.modelPath}:${size}`,
+    concurrency: settings.parallelSequences ?? 1,
+    notes,
+  };
 }
 
 async function openOpenAI(
@@ -159,7 +167,12 @@ async function openOpenAI(
         }
       : backend;
     const identity = settings.launch?.modelPath ?? settings.modelName ?? backend.description;
-    return { backend: wrapped, modelIdentity: `openai:${identity}`, notes };
+    return {
+      backend: wrapped,
+      modelIdentity: `openai:${identity}`,
+      concurrency: settings.maxParallelSequences ?? 1,
+      notes,
+    };
   } catch (error) {
     await server?.close();
     throw error;

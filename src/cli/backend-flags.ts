@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { BackendSettings } from "../backends/factory.js";
-import { ConfigError } from "../errors.js";
+import { BACKEND_FLAG_NAMES, chooseBackend } from "../backends/choice.js";
 import { choiceFlag, integerFlag, numberFlag } from "./flags.js";
 
 /** The flags that choose and configure a model, shared by commands that talk to one. */
@@ -82,26 +82,18 @@ export function addBackendFlags(command: Command): Command {
     .option("--timeout <seconds>", "per-request timeout for servers", numberFlag({ min: 1 }), 600);
 }
 
-/** Turn parsed flags into backend settings; conflicting choices are a one-line ConfigError. */
+/** Turn parsed flags into backend settings; conflicting choices are a one-line ConfigError (choice.ts). */
 export function backendSettingsFromFlags(flags: BackendFlags, seed: number): BackendSettings {
-  const choices = [
-    flags.model && "--model",
-    flags.baseUrl && "--base-url",
-    flags.launch && "--launch",
-  ].filter(Boolean);
-  if (choices.length > 1) {
-    throw new ConfigError(`${choices.join(" and ")} both choose the model`, {
-      key: String(choices[1]),
-      fix: "use one: --model (embedded), --base-url (a running server) or --launch (start one)",
-    });
-  }
-  if (flags.launch && !flags.modelPath) {
-    throw new ConfigError(`--launch ${flags.launch} needs --model-path`, {
-      key: "--model-path",
-      fix: "pass the model folder or hub id the server should load",
-    });
-  }
-  if (flags.baseUrl || flags.launch) {
+  const backend = chooseBackend(
+    {
+      model: flags.model,
+      baseUrl: flags.baseUrl ?? null,
+      launch: flags.launch ?? null,
+      modelPath: flags.modelPath ?? null,
+    },
+    BACKEND_FLAG_NAMES,
+  );
+  if (backend === "openai") {
     return {
       kind: "openai",
       baseUrls: flags.baseUrl ?? null,

@@ -1,7 +1,6 @@
-import { openBackend, type BackendSettings } from "../../backends/factory.js";
+import { openBackend, type BackendSettings, type OpenedBackend } from "../../backends/factory.js";
 import type { EvalConfig } from "../config/schema.js";
 import type { StudyModel } from "./plan.js";
-import type { OpenedBackend } from "./study.js";
 
 /** Default questions in flight: a few sequences on a local model, many on a GPU server. */
 export const DEFAULT_EMBEDDED_CONCURRENCY = 4;
@@ -58,9 +57,5 @@ export async function openStudyBackend(
   const opened = await openBackend(settings, { signal: options.signal });
   for (const note of opened.notes) options.onNote?.(note);
   options.onNote?.(`${model.label}: ${opened.backend.description}`);
-  const concurrency =
-    settings.kind === "embedded"
-      ? (settings.parallelSequences ?? 1)
-      : (settings.maxParallelSequences ?? 1);
-  return { backend: opened.backend, modelIdentity: opened.modelIdentity, concurrency };
+  return opened;
 }

@@ -1,4 +1,5 @@
 import { basename, join } from "node:path";
+import { BACKEND_CONFIG_KEYS, chooseBackend } from "../../backends/choice.js";
 import { ConfigError } from "../../errors.js";
 import type { EvalConfig, ModelEntry } from "../config/schema.js";
 
@@ -99,29 +100,13 @@ function resolveModel(
   const baseUrl = model.base_url !== undefined ? model.base_url : config.base_url;
   const launch = model.launch !== undefined ? model.launch : config.launch;
   const modelPath = model.model_path !== undefined ? model.model_path : config.model_path;
-  const backend =
-    model.backend ??
-    config.backend ??
-    (baseUrl !== null || launch !== null ? "openai" : "embedded");
-
-  if (backend === "openai" && baseUrl === null && launch === null) {
-    throw new ConfigError("the openai backend needs a server", {
-      key: config.models ? `models.${index}.base_url` : "base_url",
-      fix: "set base_url to a running server, or launch=vllm|sglang with model_path",
-    });
-  }
-  if (launch !== null && !modelPath) {
-    throw new ConfigError(`launch=${launch} needs model_path`, {
-      key: config.models ? `models.${index}.model_path` : "model_path",
-      fix: "set model_path to the model directory or hub id the server should load",
-    });
-  }
-  if (launch !== null && baseUrl !== null) {
-    throw new ConfigError("base_url and launch are both set", {
-      key: "launch",
-      fix: "either point at a running server (base_url) or launch one (launch), not both",
-    });
-  }
+  const backend = chooseBackend(
+    { backend: model.backend ?? config.backend, baseUrl, launch, modelPath },
+    {
+      ...BACKEND_CONFIG_KEYS,
+      locate: config.models ? (name) => `models.${index}.${name}` : undefined,
+    },
+  );
 
   const label =
     model.name ??

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Backend } from "../../backends/types.js";
+import type { OpenedBackend } from "../../backends/factory.js";
 import type { BudgetForcingSettings } from "../../engine/budget-forcing.js";
 import {
   silentProgress,
@@ -27,14 +27,6 @@ import { runExperiment, type ExperimentRunSummary } from "./runner.js";
 import { EvalStore, STORE_FILE_NAME, type Experiment } from "../store/index.js";
 
 export { engineSettings, queryPromptSettings };
-
-/** A backend opened for one model of a study, with what identifies the model in cache keys. */
-export interface OpenedBackend {
-  backend: Backend;
-  modelIdentity: string;
-  /** Questions to generate at once on this backend. */
-  concurrency: number;
-}
 
 export interface StudyOptions {
   config: EvalConfig;
