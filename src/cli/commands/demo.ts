@@ -1,13 +1,9 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { loadEvalConfig } from "../../eval/config/load.js";
-import { openStudyBackend } from "../../eval/study/model-backend.js";
-import { runStudy } from "../../eval/study/study.js";
-import { formatStudySummary } from "../../report/study-summary.js";
 import { PACKAGE_ROOT } from "../../paths.js";
-import { interruptSignal } from "../interrupt.js";
 import { errorColors, printNote } from "../output.js";
-import { terminalProgress } from "../progress.js";
+import { runStudyCommand } from "./eval.js";
 
 export const DEMO_CONFIG = join(PACKAGE_ROOT, "configs", "demo.yaml");
 
@@ -25,7 +21,9 @@ export function registerDemo(program: Command): void {
       "The README's main job: a small study (thinking budgets 16/64/256 x Wait rounds 0/2) on the " +
         "tiny smoke model (random weights, a test fixture) over 40 bundled PubMedQA questions, " +
         "ending with the accuracy table and where the results are. Same as " +
-        "`m1 eval -c configs/demo.yaml`. Rerunning it skips finished experiments (m1's rule).",
+        "`m1 eval -c configs/demo.yaml`, exit codes included (0 done, 2 bad input, 3 samples " +
+        "failed, 130 interrupted: rerun to resume). Rerunning it skips finished experiments " +
+        "(m1's rule).",
     )
     .option("-o, --output-dir <dir>", "where results go", "outputs")
     .option("-q, --quiet", "no progress bars", false)
@@ -36,22 +34,12 @@ export function registerDemo(program: Command): void {
       printNote(
         errorColors.bold("m1 demo: thinking budgets x Wait rounds on the tiny smoke model"),
       );
-      const result = await runStudy({
-        config,
-        signal: interruptSignal,
-        progress: terminalProgress({ quiet: flags.quiet }),
-        onNote: (message) => printNote(errorColors.dim(message)),
-        openBackend: (model) =>
-          openStudyBackend(config, model, {
-            signal: interruptSignal,
-            onNote: (message) => printNote(errorColors.dim(message)),
-          }),
-      });
-      process.stdout.write(formatStudySummary(result));
-      process.stdout.write(
-        `\nnext: m1 report ${flags.outputDir} --by budget --plot ${join(flags.outputDir, "plots")}` +
-          ` · m1 view ${flags.outputDir} · point --model at a real GGUF (see README)\n`,
-      );
-      process.exitCode = result.interrupted ? 130 : result.failedSamples > 0 ? 3 : 0;
+      const result = await runStudyCommand(config, { quiet: flags.quiet });
+      if (!result.interrupted) {
+        process.stdout.write(
+          `\nnext: m1 report ${flags.outputDir} --by budget --plot ${join(flags.outputDir, "plots")}` +
+            ` · m1 view ${flags.outputDir} · point --model at a real GGUF (see README)\n`,
+        );
+      }
     });
 }

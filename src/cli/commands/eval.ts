@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { loadEvalConfig } from "../../eval/config/load.js";
+import type { EvalConfig } from "../../eval/config/schema.js";
 import { openStudyBackend } from "../../eval/study/model-backend.js";
 import { runStudy, type StudyResult } from "../../eval/study/study.js";
 import { formatStudySummary } from "../../report/study-summary.js";
@@ -40,21 +41,32 @@ export function registerEval(program: Command): void {
     .option("-q, --quiet", "no progress bars", false)
     .action(async (flags: EvalFlags) => {
       const config = loadEvalConfig({ configPath: flags.config, dotlist: flags.update });
-      const result = await runStudy({
-        config,
-        signal: interruptSignal,
-        progress: terminalProgress({ quiet: flags.quiet }),
-        onNote: (message) => printNote(errorColors.dim(message)),
-        onExample: (prompt) => printNote(`Example:\n${prompt}`),
-        openBackend: (model) =>
-          openStudyBackend(config, model, {
-            signal: interruptSignal,
-            onNote: (message) => printNote(errorColors.dim(message)),
-          }),
-      });
-      process.stdout.write(formatStudySummary(result));
-      process.exitCode = exitCodeOf(result);
+      await runStudyCommand(config, { quiet: flags.quiet });
     });
+}
+
+/**
+ * Runs a study as `m1 eval` does (and `m1 demo` through it): progress bars, notes, the summary on
+ * stdout, then a warning and the exit code: 0 done, 3 samples failed, 130 interrupted (bad config
+ * or input throws before anything is written: 2).
+ */
+export async function runStudyCommand(
+  config: EvalConfig,
+  options: { quiet: boolean },
+): Promise<StudyResult> {
+  const note = (message: string) => printNote(errorColors.dim(message));
+  const result = await runStudy({
+    config,
+    signal: interruptSignal,
+    progress: terminalProgress({ quiet: options.quiet }),
+    onNote: note,
+    onExample: (prompt) => printNote(`Example:\n${prompt}`),
+    openBackend: (model) =>
+      openStudyBackend(config, model, { signal: interruptSignal, onNote: note }),
+  });
+  process.stdout.write(formatStudySummary(result));
+  process.exitCode = exitCodeOf(result);
+  return result;
 }
 
 function exitCodeOf(result: StudyResult): number {
