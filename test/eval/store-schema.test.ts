@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { GenerationRecord } from "../../src/engine/record.js";
@@ -10,15 +10,13 @@ import {
   STORE_SCHEMA_VERSION,
   type StoredSample,
 } from "../../src/eval/store/index.js";
+import { runReport } from "../../src/report/run-report.js";
 import { runCli, temporaryDirectory } from "../fixtures/report/run-cli.js";
 
-/** The DDL of version-1 stores, as m1 wrote them (test/fixtures/store/). */
-const V1_DDL = readFileSync(new URL("../fixtures/store/schema-v1.sql", import.meta.url), "utf8");
-const FIRST_DDL = readFileSync(
-  new URL("../fixtures/store/schema-v1-first.sql", import.meta.url),
-  "utf8",
-);
+/** A store m1 wrote at schema version 1 (see test/fixtures/store/README.md). */
+const V1_STORE = new URL("../fixtures/store/m1-schema-v1.sqlite", import.meta.url).pathname;
 
+/** The generation the fixture's first sample holds. */
 const RECORD: GenerationRecord = {
   thinking_text: "Lipase rises.",
   thinking_finish_reason: "stop",
@@ -32,35 +30,15 @@ const RECORD: GenerationRecord = {
   prompt_tokens: 30,
 };
 
-/** A store file written with old DDL: one experiment, one question, one answered sample. */
-function writeOldStore(directory: string, ddl: string, version: string | null): string {
-  const path = join(directory, STORE_FILE_NAME);
-  const db = new Database(path);
-  db.exec(ddl);
-  if (version !== null) {
-    db.prepare("INSERT INTO store_meta (key, value) VALUES ('schema_version', ?)").run(version);
+/** A copy of the version-1 store as `<dir>/m1.sqlite`, optionally changed with old-style SQL. */
+function copyOldStore(prefix: string, change?: (db: Database.Database) => void): string {
+  const path = join(temporaryDirectory(prefix), STORE_FILE_NAME);
+  copyFileSync(V1_STORE, path);
+  if (change) {
+    const db = new Database(path);
+    change(db);
+    db.close();
   }
-  db.prepare(
-    `INSERT INTO experiments (id, name, exp_dir, version, model, thinking_budget, wait_rounds, seed,
-       thinking_format, eval_data_path, total_samples, status, config_json, created_at)
-     VALUES (1, 'study/budget_64/version_0', 'study/budget_64', 0, 'tiny', 64, 0, 42, 'm1',
-       'data/eval.json', 1, 'finished', '{"seed":42}', '2025-01-01T00:00:00Z')`,
-  ).run();
-  db.prepare(
-    `INSERT INTO questions VALUES ('q1', 'MedQA', 'Which enzyme?', '{"A":"Amylase","B":"Lipase"}',
-       'Lipase', 'B')`,
-  ).run();
-  db.prepare(
-    `INSERT INTO samples (experiment_id, sample_index, question_key, source, thinking_text,
-       thinking_finish_reason, response_text, finish_reason, num_gen_tokens, thinking_tokens,
-       answer_tokens, prompt_tokens, extracted_answer, correct, cached, started_at, elapsed_ms)
-     VALUES (1, 0, 'q1', 'MedQA', 'Lipase rises.', 'stop', 'The answer is \\boxed{B}.', 'stop', 12,
-       5, 7, 30, 'B', 1, 0, '2025-01-01T00:00:01Z', 50)`,
-  ).run();
-  db.prepare(
-    "INSERT INTO response_cache (key, record_json, created_at) VALUES ('legacy-key', ?, '')",
-  ).run(JSON.stringify(RECORD));
-  db.close();
   return path;
 }
 
@@ -74,12 +52,13 @@ function storedVersion(path: string): string | undefined {
   }
 }
 
-function answeredSample(sampleIndex: number): StoredSample {
+/** A resumed run's answer to the fixture's failed sample. */
+function answeredSample(sampleIndex: 2): StoredSample {
   return {
     experiment_id: 1,
     sample_index: sampleIndex,
-    question_key: "q1",
-    source: "MedQA",
+    question_key: "q2",
+    source: "PubMedQA",
     ...RECORD,
     evaluated_tokens: null,
     extracted_answer: "B",
@@ -94,39 +73,58 @@ function answeredSample(sampleIndex: number): StoredSample {
 }
 
 describe("stores written with the version-1 schema", () => {
-  it("open, read as before and are upgraded to the current version", () => {
-    const path = writeOldStore(temporaryDirectory("store-v1"), V1_DDL, "1");
+  it("are read as they are by reports, and upgraded when eval opens them", async () => {
+    const path = copyOldStore("store-v1");
 
-    // Readers open it read-only and leave it as it is.
-    using reader = EvalStore.open(path, { readonly: true });
-    expect(reader.sourceCounts(1)).toEqual([{ source: "MedQA", correct_count: 1, total_count: 1 }]);
-    reader.close();
+    const report = await runReport({ directories: [dirname(path)], format: "json" });
+    expect(
+      (JSON.parse(report.stdout) as Array<Record<string, unknown>>).map((row) => [
+        row.source,
+        row.correct_count,
+        row.total_count,
+      ]),
+    ).toEqual([
+      ["MedQA", 1, 2],
+      ["average", 1, 2],
+    ]);
     expect(storedVersion(path)).toBe("1");
 
     using store = EvalStore.open(path);
     expect(storedVersion(path)).toBe(String(STORE_SCHEMA_VERSION));
     expect(store.listExperiments()).toMatchObject([
-      { name: "study/budget_64/version_0", status: "finished", config: { seed: 42 } },
+      {
+        name: "study/budget_64-wait_0-seed_42/version_0",
+        status: "incomplete",
+        config: { seed: 42 },
+      },
     ]);
-    const [row] = store.samplesWithQuestions(1);
-    expect(row).toMatchObject({
+    expect(store.failedSampleCount(1)).toBe(1);
+    expect(store.completedSampleIndices(1)).toEqual(new Set([0, 1]));
+    expect(store.samplesWithQuestions(1)[0]).toMatchObject({
       correct: true,
       cached: false,
       thinking_tokens: 5,
-      question: { options: { A: "Amylase", B: "Lipase" }, answer_idx: "B" },
+      question: { options: { B: "Lipase" }, answer_idx: "B" },
     });
-    store.recordSample(answeredSample(1), { cacheKey: "new-key" });
-    expect(store.completedSampleIndices(1)).toEqual(new Set([0, 1]));
-    expect(store.cachedGeneration("new-key")).toEqual(RECORD);
+    expect(store.cachedGeneration("cache-key-0")).toEqual(RECORD);
+    // A resumed run retries the failed sample in the upgraded store.
+    store.recordSample(answeredSample(2), { cacheKey: "cache-key-2" });
+    expect(store.completedSampleIndices(1)).toEqual(new Set([0, 1, 2]));
+    expect(store.cachedGeneration("cache-key-2")).toEqual(RECORD);
   });
 
-  it("from the first layout (no generation_cache) gain the pointer table and keep their cache", () => {
-    const path = writeOldStore(temporaryDirectory("store-first"), FIRST_DDL, "1");
+  it("from before generation_cache gain the pointer table and keep their JSON cache", () => {
+    const path = copyOldStore("store-first", (db) => {
+      db.exec("DROP TABLE generation_cache");
+      db.prepare(
+        "INSERT INTO response_cache (key, record_json, created_at) VALUES ('legacy-key', ?, '')",
+      ).run(JSON.stringify(RECORD));
+    });
     using store = EvalStore.open(path);
     expect(storedVersion(path)).toBe(String(STORE_SCHEMA_VERSION));
     expect(store.cachedGeneration("legacy-key")).toEqual(RECORD);
-    store.recordSample(answeredSample(1), { cacheKey: "new-key" });
-    expect(store.cachedGeneration("new-key")).toEqual(RECORD);
+    store.recordSample(answeredSample(2), { cacheKey: "cache-key-2" });
+    expect(store.cachedGeneration("cache-key-2")).toEqual(RECORD);
   });
 
   it("have the layout the column lists now build (same columns, types, keys and indexes)", () => {
@@ -148,8 +146,7 @@ describe("stores written with the version-1 schema", () => {
           ],
         ]),
       );
-    const old = new Database(":memory:");
-    old.exec(V1_DDL);
+    const old = new Database(copyOldStore("store-old-layout"), { readonly: true });
     using store = EvalStore.open(join(temporaryDirectory("store-layout"), STORE_FILE_NAME));
     expect(layout(store.db)).toEqual(layout(old));
     old.close();
@@ -158,8 +155,9 @@ describe("stores written with the version-1 schema", () => {
 
 describe("stores this m1 cannot use", () => {
   it("refuses a store written by a newer m1, with the fix, for writers and readers", () => {
-    const directory = temporaryDirectory("store-newer");
-    const path = writeOldStore(directory, V1_DDL, "99");
+    const path = copyOldStore("store-newer", (db) =>
+      db.exec("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'"),
+    );
     for (const readonly of [false, true]) {
       let error: unknown;
       try {
@@ -177,9 +175,10 @@ describe("stores this m1 cannot use", () => {
   });
 
   it("says so in one line with exit code 2 when `m1 report` meets one", async () => {
-    const directory = temporaryDirectory("store-newer-cli");
-    writeOldStore(directory, V1_DDL, "99");
-    const result = await runCli(["report", directory]);
+    const path = copyOldStore("store-newer-cli", (db) =>
+      db.exec("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'"),
+    );
+    const result = await runCli(["report", dirname(path)]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
