@@ -20,7 +20,7 @@ import {
   generateWithBudget,
   type BudgetForcingSettings,
 } from "../src/engine/budget-forcing.js";
-import { M1_FORMAT } from "../src/engine/formats.js";
+import { M1_FORMAT } from "../src/engine/thinking-formats.js";
 import { ensureSmokeModel } from "../src/smoke/index.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);

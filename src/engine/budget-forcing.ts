@@ -6,7 +6,7 @@ import type {
   SamplingOptions,
 } from "../backends/types.js";
 import { CancelledError, ConfigError, M1Error } from "../errors.js";
-import type { ThinkingFormat } from "./formats.js";
+import type { ThinkingFormat } from "./thinking-formats.js";
 import type { GenerationRecord } from "./record.js";
 
 /** Everything that controls thinking for one question. Names follow m1's config keys in camelCase. */

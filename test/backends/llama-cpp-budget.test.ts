@@ -7,7 +7,7 @@ import {
   type BudgetForcingSettings,
   type EngineEvent,
 } from "../../src/engine/budget-forcing.js";
-import { M1_FORMAT } from "../../src/engine/formats.js";
+import { M1_FORMAT } from "../../src/engine/thinking-formats.js";
 import type { GenerationRecord } from "../../src/engine/record.js";
 import { CancelledError } from "../../src/errors.js";
 import { tinyModelPath } from "../support/tiny-model.js";

@@ -5,7 +5,7 @@ import {
   generateWithBudget,
   type BudgetForcingSettings,
 } from "../../src/engine/budget-forcing.js";
-import { M1_FORMAT } from "../../src/engine/formats.js";
+import { M1_FORMAT } from "../../src/engine/thinking-formats.js";
 import { CancelledError } from "../../src/errors.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 

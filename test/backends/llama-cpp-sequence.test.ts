@@ -5,7 +5,7 @@ import {
   type LlamaCppSequence,
 } from "../../src/backends/llama-cpp/index.js";
 import type { GenerateRequest, GenerateResult } from "../../src/backends/types.js";
-import { M1_FORMAT } from "../../src/engine/formats.js";
+import { M1_FORMAT } from "../../src/engine/thinking-formats.js";
 import { InputError } from "../../src/errors.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 

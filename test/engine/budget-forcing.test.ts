@@ -13,7 +13,7 @@ import {
   QWEN3_FORCED_CLOSE_MESSAGE,
   resolveThinkingFormat,
   thinkTagsFormat,
-} from "../../src/engine/formats.js";
+} from "../../src/engine/thinking-formats.js";
 import { CancelledError, ConfigError } from "../../src/errors.js";
 import { createScriptedBackend, toyTokenize } from "../support/scripted-backend.js";
 

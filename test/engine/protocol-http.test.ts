@@ -5,7 +5,7 @@ import {
   generateWithBudget,
   type BudgetForcingSettings,
 } from "../../src/engine/budget-forcing.js";
-import { M1_FORMAT } from "../../src/engine/formats.js";
+import { M1_FORMAT } from "../../src/engine/thinking-formats.js";
 import type { GenerationRecord } from "../../src/engine/record.js";
 import { BackendCallError, BackendSetupError } from "../../src/errors.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";

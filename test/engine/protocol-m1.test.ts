@@ -12,7 +12,7 @@ import {
   NO_THINKING_FORMAT,
   QWEN3_FORCED_CLOSE_MESSAGE,
   thinkTagsFormat,
-} from "../../src/engine/formats.js";
+} from "../../src/engine/thinking-formats.js";
 import {
   startFakeOpenAIServer,
   type FakeOpenAIServer,

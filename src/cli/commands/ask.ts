@@ -8,7 +8,7 @@ import {
   type BudgetForcingSettings,
   type EngineEvent,
 } from "../../engine/budget-forcing.js";
-import { THINKING_FORMAT_NAMES, resolveThinkingFormat } from "../../engine/formats.js";
+import { THINKING_FORMAT_NAMES, resolveThinkingFormat } from "../../engine/thinking-formats.js";
 import type { GenerationRecord } from "../../engine/record.js";
 import { ConfigError, InputError } from "../../errors.js";
 import { addBackendFlags, backendSettingsFromFlags, type BackendFlags } from "../backend-flags.js";

@@ -1,6 +1,6 @@
 import type { Backend } from "../../backends/types.js";
 import { generateWithBudget } from "../../engine/budget-forcing.js";
-import { resolveThinkingFormat } from "../../engine/formats.js";
+import { resolveThinkingFormat } from "../../engine/thinking-formats.js";
 import type { AskEngine } from "./ask-settings.js";
 import type { ChatSender } from "./chat-jobs.js";
 

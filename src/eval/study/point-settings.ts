@@ -2,7 +2,7 @@ import {
   validateBudgetForcingSettings,
   type BudgetForcingSettings,
 } from "../../engine/budget-forcing.js";
-import { NO_THINKING_FORMAT, resolveThinkingFormat } from "../../engine/formats.js";
+import { NO_THINKING_FORMAT, resolveThinkingFormat } from "../../engine/thinking-formats.js";
 import type { EvalConfig } from "../config/schema.js";
 import type { ExperimentPoint } from "./plan.js";
 import type { QueryPromptSettings } from "../prompt.js";
