@@ -20,7 +20,7 @@ import {
   generateWithBudget,
   type BudgetForcingSettings,
 } from "../src/engine/budget-forcing.js";
-import { M1_FORMAT } from "../src/engine/thinking-formats.js";
+import { M1_THINKING_FORMAT } from "../src/engine/thinking-formats.js";
 import { ensureSmokeModel } from "../src/smoke/index.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -106,10 +106,10 @@ async function benchThreads(modelPath: string, prompt: string): Promise<void> {
 async function benchOverhead(backend: LlamaCppBackend, prompt: string): Promise<void> {
   const model = await (await loadLlamaRuntime(false)).loadModel({ modelPath: backend.modelPath });
   const context = await model.createContext({ contextSize: 2048, threads: backend.threads });
-  const thinkingPrompt = prompt + M1_FORMAT.thinkStart;
+  const thinkingPrompt = prompt + M1_THINKING_FORMAT.thinkStart;
   const settings: BudgetForcingSettings = {
     ...DEFAULT_BUDGET_FORCING,
-    format: M1_FORMAT,
+    thinkingFormat: M1_THINKING_FORMAT,
     thinkingBudget: LONG_BUDGET,
     answerBudget: 1,
   };
@@ -125,7 +125,7 @@ async function benchOverhead(backend: LlamaCppBackend, prompt: string): Promise<
       try {
         const result = await sequence.generate({
           maxTokens: LONG_BUDGET,
-          stop: M1_FORMAT.stopStrings,
+          stop: M1_THINKING_FORMAT.stopStrings,
           sampling: settings.sampling,
         });
         texts.add(result.text);
@@ -253,7 +253,7 @@ async function benchWaitRounds(
     const resumeCosts: Array<{ inserted: number; decoded: number }> = [];
     const record = await generateWithBudget(measuringBackend(backend, resumeCosts), prompt, {
       ...DEFAULT_BUDGET_FORCING,
-      format: M1_FORMAT,
+      thinkingFormat: M1_THINKING_FORMAT,
       thinkingBudget: 600,
       answerBudget: 32,
       waitRounds: 4,
@@ -297,7 +297,7 @@ async function benchParallel(modelPath: string, prompts: readonly string[]): Pro
     });
     const settings: BudgetForcingSettings = {
       ...DEFAULT_BUDGET_FORCING,
-      format: M1_FORMAT,
+      thinkingFormat: M1_THINKING_FORMAT,
       thinkingBudget: 200,
       answerBudget: 8,
       // Every question runs its whole budget, so runs are comparable.

@@ -11,7 +11,7 @@ import type { GenerationRecord } from "./record.js";
 
 /** Everything that controls thinking for one question. Names follow m1's config keys in camelCase. */
 export interface BudgetForcingSettings {
-  format: ThinkingFormat;
+  thinkingFormat: ThinkingFormat;
   /** m1's `max_new_tokens`: the thinking budget (or the whole output in baseline mode). */
   thinkingBudget: number;
   /** m1's `max_new_answer_tokens`. */
@@ -43,7 +43,7 @@ export interface GenerateWithBudgetOptions {
   onEvent?: (event: EngineEvent) => void;
 }
 
-export const DEFAULT_BUDGET_FORCING: Omit<BudgetForcingSettings, "format"> = {
+export const DEFAULT_BUDGET_FORCING: Omit<BudgetForcingSettings, "thinkingFormat"> = {
   thinkingBudget: 2048,
   answerBudget: 1024,
   waitRounds: 0,
@@ -95,7 +95,7 @@ function throwIfUnusable(result: GenerateResult): void {
 /**
  * Budget forcing for one question (m1's `inference_keep_think`, per sequence and token-exact):
  * think -> up to K Wait rounds -> newline -> answer prefix -> answer, all on one sequence.
- * `renderedPrompt` is the chat-templated prompt; the format's thinking delimiter is added here.
+ * `renderedPrompt` is the chat-templated prompt; the thinking format's delimiter is added here.
  */
 export async function generateWithBudget(
   backend: Backend,
@@ -105,7 +105,7 @@ export async function generateWithBudget(
 ): Promise<GenerationRecord> {
   const { signal } = options;
   if (signal?.aborted) throw new CancelledError();
-  const { format } = settings;
+  const format = settings.thinkingFormat;
   const sequence = await backend.openSequence(renderedPrompt + format.thinkStart, { signal });
   try {
     return format.thinking
@@ -196,7 +196,7 @@ async function runThinking(
   options: GenerateWithBudgetOptions,
 ): Promise<GenerationRecord> {
   const { signal, onEvent } = options;
-  const { format } = settings;
+  const format = settings.thinkingFormat;
   const thinking = await thinkWithWaits(
     backend,
     sequence,

@@ -23,7 +23,7 @@ export interface ThinkingFormat {
 }
 
 /** m1's Qwen2.5 ChatML thinking format, byte for byte (reference section 2 and 3). */
-export const M1_FORMAT: ThinkingFormat = {
+export const M1_THINKING_FORMAT: ThinkingFormat = {
   name: "m1",
   thinking: true,
   thinkStart: "<|im_start|>think\n",
@@ -41,7 +41,9 @@ export const QWEN3_FORCED_CLOSE_MESSAGE =
  * the turn; the answer follows `</think>\n\n`. `forcedCloseMessage` (e.g. Qwen3's sentence) is
  * written before `</think>` when the budget closes thinking.
  */
-export function thinkTagsFormat(options: { forcedCloseMessage?: string } = {}): ThinkingFormat {
+export function thinkTagsThinkingFormat(
+  options: { forcedCloseMessage?: string } = {},
+): ThinkingFormat {
   const message = options.forcedCloseMessage ? `${options.forcedCloseMessage}\n` : "";
   return {
     name: "think-tags",
@@ -83,10 +85,10 @@ export function resolveThinkingFormat(
   let base: ThinkingFormat;
   switch (name) {
     case "m1":
-      base = M1_FORMAT;
+      base = M1_THINKING_FORMAT;
       break;
     case "think-tags":
-      base = thinkTagsFormat({ forcedCloseMessage: overrides.forced_close_message });
+      base = thinkTagsThinkingFormat({ forcedCloseMessage: overrides.forced_close_message });
       break;
     case "none":
       base = NO_THINKING_FORMAT;

@@ -7,7 +7,7 @@ import {
   type BudgetForcingSettings,
   type EngineEvent,
 } from "../../src/engine/budget-forcing.js";
-import { M1_FORMAT } from "../../src/engine/thinking-formats.js";
+import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
 import type { GenerationRecord } from "../../src/engine/record.js";
 import { CancelledError } from "../../src/errors.js";
 import { tinyModelPath } from "../support/tiny-model.js";
@@ -50,7 +50,12 @@ async function ask(
   return generateWithBudget(
     backend,
     prompt,
-    { ...DEFAULT_BUDGET_FORCING, format: M1_FORMAT, answerBudget: 12, ...overrides },
+    {
+      ...DEFAULT_BUDGET_FORCING,
+      thinkingFormat: M1_THINKING_FORMAT,
+      answerBudget: 12,
+      ...overrides,
+    },
     { onEvent, signal },
   );
 }
@@ -128,14 +133,14 @@ describe("embedded backend under the budget-forcing engine (m1 format)", () => {
       const sampling = { temperature: 0, seed: 42 };
       const first = await sequence.generate({
         maxTokens: 300,
-        stop: M1_FORMAT.stopStrings,
+        stop: M1_THINKING_FORMAT.stopStrings,
         sampling,
       });
       const wait = waitString(first.text, "Wait");
       const waitTokens = await sequence.append(wait);
       const second = await sequence.generate({
         maxTokens: 300 - first.tokens - waitTokens,
-        stop: M1_FORMAT.stopStrings,
+        stop: M1_THINKING_FORMAT.stopStrings,
         sampling,
       });
       expect(withWait.thinking_text?.startsWith(first.text + wait + second.text)).toBe(true);

@@ -5,7 +5,7 @@ import {
   generateWithBudget,
   type BudgetForcingSettings,
 } from "../../src/engine/budget-forcing.js";
-import { M1_FORMAT } from "../../src/engine/thinking-formats.js";
+import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
 import { CancelledError } from "../../src/errors.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 
@@ -20,7 +20,7 @@ const QUESTIONS = [
 ];
 const SETTINGS: BudgetForcingSettings = {
   ...DEFAULT_BUDGET_FORCING,
-  format: M1_FORMAT,
+  thinkingFormat: M1_THINKING_FORMAT,
   thinkingBudget: 100,
   answerBudget: 8,
   waitRounds: 1,

@@ -5,7 +5,7 @@ import {
   type LlamaCppSequence,
 } from "../../src/backends/llama-cpp/index.js";
 import type { GenerateRequest, GenerateResult } from "../../src/backends/types.js";
-import { M1_FORMAT } from "../../src/engine/thinking-formats.js";
+import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
 import { InputError } from "../../src/errors.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 
@@ -29,7 +29,10 @@ afterAll(async () => {
 });
 
 async function thinkingPrompt(question: string): Promise<string> {
-  return (await backend.renderChat([{ role: "user", content: question }])) + M1_FORMAT.thinkStart;
+  return (
+    (await backend.renderChat([{ role: "user", content: question }])) +
+    M1_THINKING_FORMAT.thinkStart
+  );
 }
 
 /** Run one generate call on a fresh sequence; returns the result, the streamed pieces and the sequence. */
@@ -126,7 +129,7 @@ describe("embedded backend sequences", () => {
 
     const { result, sequence } = await generateOnce("hello", {
       maxTokens: 200,
-      stop: M1_FORMAT.stopStrings,
+      stop: M1_THINKING_FORMAT.stopStrings,
     });
     try {
       expect(result).toEqual({ ...plain.result, stopString: "<|im_end|>" });
@@ -138,7 +141,7 @@ describe("embedded backend sequences", () => {
 
   it("feeds every token through llama.cpp once across stop, append and length", async () => {
     const { result: first, sequence } = await generateOnce("hello", {
-      stop: M1_FORMAT.stopStrings,
+      stop: M1_THINKING_FORMAT.stopStrings,
     });
     try {
       expect(first.finishReason).toBe("stop");

@@ -8,11 +8,11 @@ import {
   type EngineEvent,
 } from "../../src/engine/budget-forcing.js";
 import {
-  M1_FORMAT,
+  M1_THINKING_FORMAT,
   NO_THINKING_FORMAT,
   QWEN3_FORCED_CLOSE_MESSAGE,
   resolveThinkingFormat,
-  thinkTagsFormat,
+  thinkTagsThinkingFormat,
 } from "../../src/engine/thinking-formats.js";
 import { CancelledError, ConfigError } from "../../src/errors.js";
 import { createScriptedBackend, toyTokenize } from "../support/scripted-backend.js";
@@ -20,7 +20,7 @@ import { createScriptedBackend, toyTokenize } from "../support/scripted-backend.
 const PROMPT = "<|im_start|>user\nWhich vitamin?<|im_end|>\n<|im_start|>assistant\n";
 
 function settings(overrides: Partial<BudgetForcingSettings> = {}): BudgetForcingSettings {
-  return { ...DEFAULT_BUDGET_FORCING, format: M1_FORMAT, ...overrides };
+  return { ...DEFAULT_BUDGET_FORCING, thinkingFormat: M1_THINKING_FORMAT, ...overrides };
 }
 
 /** A model that thinks `thought`, then opens the answer turn, and answers `answer` after a prefix. */
@@ -182,7 +182,7 @@ describe("other thinking formats", () => {
     const record = await generateWithBudget(
       backend,
       PROMPT,
-      settings({ format: NO_THINKING_FORMAT, thinkingBudget: 64 }),
+      settings({ thinkingFormat: NO_THINKING_FORMAT, thinkingBudget: 64 }),
     );
     expect(backend.calls).toHaveLength(1);
     expect(backend.calls[0]).toMatchObject({ prompt: PROMPT, maxTokens: 64, stop: [] });
@@ -192,14 +192,14 @@ describe("other thinking formats", () => {
   });
 
   it("think-tags closes with Qwen3's sentence when the budget ends thinking", async () => {
-    const format = thinkTagsFormat({ forcedCloseMessage: QWEN3_FORCED_CLOSE_MESSAGE });
+    const format = thinkTagsThinkingFormat({ forcedCloseMessage: QWEN3_FORCED_CLOSE_MESSAGE });
     const backend = createScriptedBackend((text) =>
       text.endsWith("</think>\n\n") ? "B<|im_end|>" : "go ".repeat(100),
     );
     const record = await generateWithBudget(
       backend,
       PROMPT,
-      settings({ format, thinkingBudget: 9 }),
+      settings({ thinkingFormat: format, thinkingBudget: 9 }),
     );
     expect(backend.calls[0]!.prompt.endsWith("<think>\n")).toBe(true);
     expect(record.response_text).toBe(`${QWEN3_FORCED_CLOSE_MESSAGE}\n</think>\n\nB`);
@@ -216,7 +216,7 @@ describe("other thinking formats", () => {
       thinkStart: "[THINK]",
       stopStrings: ["[/THINK]"],
     });
-    expect(format.forcedAnswerPrefix).toBe(M1_FORMAT.forcedAnswerPrefix);
+    expect(format.forcedAnswerPrefix).toBe(M1_THINKING_FORMAT.forcedAnswerPrefix);
   });
 
   it("rejects an unknown format with the list of known ones", () => {

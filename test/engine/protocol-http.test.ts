@@ -5,7 +5,7 @@ import {
   generateWithBudget,
   type BudgetForcingSettings,
 } from "../../src/engine/budget-forcing.js";
-import { M1_FORMAT } from "../../src/engine/thinking-formats.js";
+import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
 import type { GenerationRecord } from "../../src/engine/record.js";
 import { BackendCallError, BackendSetupError } from "../../src/errors.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
@@ -20,7 +20,7 @@ const RENDERED = qwen25ChatTemplate().render([{ role: "user", content: "Scurvy?\
 const THINK_PROMPT = `${RENDERED}<|im_start|>think\n`;
 const SETTINGS: BudgetForcingSettings = {
   ...DEFAULT_BUDGET_FORCING,
-  format: M1_FORMAT,
+  thinkingFormat: M1_THINKING_FORMAT,
   thinkingBudget: 100,
   answerBudget: 50,
 };

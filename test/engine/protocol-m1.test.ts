@@ -8,10 +8,10 @@ import {
   type EngineEvent,
 } from "../../src/engine/budget-forcing.js";
 import {
-  M1_FORMAT,
+  M1_THINKING_FORMAT,
   NO_THINKING_FORMAT,
   QWEN3_FORCED_CLOSE_MESSAGE,
-  thinkTagsFormat,
+  thinkTagsThinkingFormat,
 } from "../../src/engine/thinking-formats.js";
 import {
   startFakeOpenAIServer,
@@ -44,7 +44,7 @@ async function setUp(
 }
 
 function settings(overrides: Partial<BudgetForcingSettings>): BudgetForcingSettings {
-  return { ...DEFAULT_BUDGET_FORCING, format: M1_FORMAT, ...overrides };
+  return { ...DEFAULT_BUDGET_FORCING, thinkingFormat: M1_THINKING_FORMAT, ...overrides };
 }
 
 /** Each request's prompt is the previous prompt plus exactly the text the sequence gained. */
@@ -312,7 +312,7 @@ describe("other formats over HTTP", () => {
     const record = await generateWithBudget(
       backend,
       RENDERED,
-      settings({ format: NO_THINKING_FORMAT, thinkingBudget: 64, answerBudget: 50 }),
+      settings({ thinkingFormat: NO_THINKING_FORMAT, thinkingBudget: 64, answerBudget: 50 }),
     );
 
     // 5 tokens and the end-of-sequence token.
@@ -335,7 +335,7 @@ describe("other formats over HTTP", () => {
     const record = await generateWithBudget(
       backend,
       RENDERED,
-      settings({ format: NO_THINKING_FORMAT, thinkingBudget: 3 }),
+      settings({ thinkingFormat: NO_THINKING_FORMAT, thinkingBudget: 3 }),
     );
     expect(record).toMatchObject({
       response_text: "The answer is",
@@ -345,7 +345,7 @@ describe("other formats over HTTP", () => {
   });
 
   it("closes <think> thinking with </think>\\n\\n after </think> stopped it", async () => {
-    const format = thinkTagsFormat();
+    const format = thinkTagsThinkingFormat();
     const { server, backend } = await setUp({
       model: scriptBySuffix({
         "<think>\n": "Vitamin C.</think>\n\nB",
@@ -355,7 +355,7 @@ describe("other formats over HTTP", () => {
     const record = await generateWithBudget(
       backend,
       RENDERED,
-      settings({ format, thinkingBudget: 100, answerBudget: 50 }),
+      settings({ thinkingFormat: format, thinkingBudget: 100, answerBudget: 50 }),
     );
 
     // "</think>" is 4 toy tokens; "</think>\n\n" 6.
@@ -376,7 +376,7 @@ describe("other formats over HTTP", () => {
   });
 
   it("writes Qwen3's closing sentence before </think> when the budget closes thinking", async () => {
-    const format = thinkTagsFormat({ forcedCloseMessage: QWEN3_FORCED_CLOSE_MESSAGE });
+    const format = thinkTagsThinkingFormat({ forcedCloseMessage: QWEN3_FORCED_CLOSE_MESSAGE });
     const { server, backend } = await setUp({
       model: scriptBySuffix({
         "<think>\n": "Vitamin C is the one.",
@@ -386,7 +386,7 @@ describe("other formats over HTTP", () => {
     const record = await generateWithBudget(
       backend,
       RENDERED,
-      settings({ format, thinkingBudget: 3, answerBudget: 50 }),
+      settings({ thinkingFormat: format, thinkingBudget: 3, answerBudget: 50 }),
     );
 
     const forced = `${QWEN3_FORCED_CLOSE_MESSAGE}\n</think>\n\n`;

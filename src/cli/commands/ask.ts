@@ -100,7 +100,7 @@ export function registerAsk(program: Command): void {
   addBackendFlags(command).action(async (prompt: string | undefined, flags: AskFlags) => {
     const question = readQuestion(prompt, flags.file);
     const settings: BudgetForcingSettings = {
-      format: resolveThinkingFormat(flags.format, {
+      thinkingFormat: resolveThinkingFormat(flags.format, {
         forced_close_message: flags.forcedCloseMessage,
       }),
       thinkingBudget: flags.budget,

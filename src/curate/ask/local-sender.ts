@@ -18,7 +18,7 @@ const MAX_LOCAL_PARALLEL = 4;
  */
 export function localChatSender(engine: LocalEngine, concurrency: number): ChatSender {
   const parallel = Math.max(1, Math.min(concurrency, MAX_LOCAL_PARALLEL));
-  const format = resolveThinkingFormat(engine.thinkingFormat);
+  const thinkingFormat = resolveThinkingFormat(engine.thinkingFormat);
   let opening: Promise<Backend> | undefined;
   const backend = () =>
     (opening ??= import("../../backends/factory.js").then(async ({ openBackend }) => {
@@ -39,7 +39,7 @@ export function localChatSender(engine: LocalEngine, concurrency: number): ChatS
         model,
         prompt,
         {
-          format,
+          thinkingFormat,
           thinkingBudget: body.max_tokens ?? 4096,
           answerBudget: engine.answerTokens,
           waitRounds: engine.waitRounds,

@@ -55,10 +55,10 @@ export function runPointConfig(
   const values: Record<string, unknown> = {
     ...rest,
     // The delimiters actually used, so config.yaml reads like m1's.
-    think_str: engine.format.thinkStart,
-    start_answer_str: engine.format.answerPrefix,
-    start_overthink_answer_str: engine.format.forcedAnswerPrefix,
-    stop_strings: engine.format.stopStrings,
+    think_str: engine.thinkingFormat.thinkStart,
+    start_answer_str: engine.thinkingFormat.answerPrefix,
+    start_overthink_answer_str: engine.thinkingFormat.forcedAnswerPrefix,
+    stop_strings: engine.thinkingFormat.stopStrings,
     model_path: point.model.model_path,
     tokenizer_path: point.model.tokenizer_path,
     backend: point.model.backend,

@@ -17,9 +17,8 @@ export function engineSettings(config: EvalConfig, point: ExperimentPoint): Budg
     start_overthink_answer_str: config.start_overthink_answer_str,
     forced_close_message: config.forced_close_message ?? undefined,
   });
-  const format = config.force_think ? thinkingFormat : NO_THINKING_FORMAT;
   const settings: BudgetForcingSettings = {
-    format,
+    thinkingFormat: config.force_think ? thinkingFormat : NO_THINKING_FORMAT,
     thinkingBudget: point.thinkingBudget,
     answerBudget: config.max_new_answer_tokens,
     waitRounds: point.waitRounds,

@@ -148,7 +148,7 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
         const rendered = await run.backend.renderChat([{ role: "user", content: query }]);
         if (!exampleShown && run.onExample) {
           exampleShown = true;
-          run.onExample(rendered + run.engine.format.thinkStart);
+          run.onExample(rendered + run.engine.thinkingFormat.thinkStart);
         }
         const { record, cached, cacheKey } = await generate(run, rendered, cacheKeyOf);
         const scored = scoreSample({

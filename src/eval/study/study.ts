@@ -217,7 +217,7 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
       thinking_budget: point.thinkingBudget,
       wait_rounds: point.waitRounds,
       seed: point.seed,
-      thinking_format: engine.format.name,
+      thinking_format: engine.thinkingFormat.name,
       eval_data_path: config.eval_data_path,
       total_samples: dataset.samples.length,
       config: pointConfig,
