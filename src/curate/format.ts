@@ -7,7 +7,7 @@ import type { ProgressBar } from "../progress.js";
 import type { Row } from "../io/rows.js";
 import type { TokenCounter } from "../tokenizers/types.js";
 import { m1Columns } from "./format/m1-columns.js";
-import { rowLabel, type RowLocator } from "./format/row-locations.js";
+import { rowLabel, type RowLocator } from "../io/row-location.js";
 import { countTokensOfTexts } from "./format/token-counting.js";
 import { tokenLengthStats, type TokenLengthStats } from "./format/token-stats.js";
 import { m1TrainingText } from "./format/training-text.js";
@@ -48,7 +48,7 @@ export async function formatTrainingRows(
   rows: readonly Row[],
   options: FormatTrainingOptions,
 ): Promise<FormatTrainingResult> {
-  const locate: RowLocator = options.locate ?? ((index) => ({ item: index }));
+  const locate: RowLocator = options.locate ?? ((index, field) => ({ item: index, field }));
   const columns = rows.map((row, index) => m1Columns(row, locate(index)));
   const texts = columns.map((row) => m1TrainingText(row, options.chatTemplate));
   // A num_tokens left by an earlier run would describe another text; it is counted again or dropped.

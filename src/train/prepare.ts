@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync }
 import { basename, dirname, join, resolve } from "node:path";
 import { loadChatTemplateFile, type ChatTemplate } from "../backends/chat-template.js";
 import { silentProgress, type ProgressReporter } from "../progress.js";
-import { rowLabel, rowLocator } from "../curate/format/row-locations.js";
+import { rowLabel, rowLocator } from "../io/row-location.js";
 import { countTokensOfTexts, openTokenCounter } from "../curate/format/token-counting.js";
 import { tokenLengthStats, type TokenLengthStats } from "../curate/format/token-stats.js";
 import { m1TrainingText } from "../curate/format/training-text.js";

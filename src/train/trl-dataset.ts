@@ -1,4 +1,5 @@
 import { InputError, type InputLocation } from "../errors.js";
+import type { RowLocator } from "../io/row-location.js";
 import type { Row } from "../io/rows.js";
 import { hasAnyM1Column, m1Columns } from "../curate/format/m1-columns.js";
 import { m1AssistantContent, type M1TrainingColumns } from "../curate/format/training-text.js";
@@ -30,7 +31,7 @@ export interface TrlDataset {
 export interface TrlDatasetOptions {
   /** Where the assistant turn starts in `text` rows (`<|im_start|>assistant\n` for ChatML). */
   responseTemplate: string | null;
-  locate: (index: number) => InputLocation;
+  locate: RowLocator;
 }
 
 /** The end-of-turn token after which a text row's trailing newline is dropped (see below). */

@@ -1,7 +1,7 @@
 import { ConfigError, InputError } from "../../errors.js";
 import type { Row } from "../../io/rows.js";
 import { pythonRepr } from "../python-repr.js";
-import { locateRow } from "../row-location.js";
+import { rowLocator } from "../../io/row-location.js";
 
 /**
  * Message templates in Python `str.format` style, as m1 writes its prompts: `{column}` is the
@@ -73,7 +73,7 @@ export function renderForRow(
       if (builtin && value === undefined) return builtin();
       throw new InputError(
         value === null ? "is null, but the template uses it" : "missing, but the template uses it",
-        locateRow(location.file, location.index, field),
+        rowLocator(location.file)(location.index, field),
         "check the template's {placeholders} against the file's columns",
       );
     }

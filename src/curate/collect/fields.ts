@@ -1,6 +1,6 @@
 import { InputError } from "../../errors.js";
 import type { Row } from "../../io/rows.js";
-import { locateRow } from "../row-location.js";
+import { rowLocator } from "../../io/row-location.js";
 
 /** Reads typed fields of one source row; every failure names the file, the row and the field. */
 export class RowReader {
@@ -15,7 +15,7 @@ export class RowReader {
   fail(field: string, problem: string, fix?: string): never {
     throw new InputError(
       problem,
-      locateRow(this.file, this.index, field),
+      rowLocator(this.file)(this.index, field),
       fix ?? `check that the file holds ${this.shape} rows`,
     );
   }

@@ -1,5 +1,6 @@
 import type { Row } from "../../io/rows.js";
-import { readTextColumn, type RowLocator } from "./text-column.js";
+import type { RowLocator } from "../../io/row-location.js";
+import { readTextColumn } from "./text-column.js";
 import {
   similarPairsAcross,
   type CrossPair,

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { InputError } from "../../errors.js";
 import { readRows } from "../../io/rows.js";
-import { locateRow } from "../row-location.js";
+import { rowLocator } from "../../io/row-location.js";
 import { readTextColumn } from "./text-column.js";
 
 /** Reference (evaluation) texts from one or more files, each with where it came from. */
@@ -34,7 +34,7 @@ export async function readReferenceTexts(
       continue;
     }
     const rows = await readRows(file);
-    const texts = readTextColumn(rows, field, (index) => locateRow(file, index));
+    const texts = readTextColumn(rows, field, rowLocator(file));
     texts.forEach((text, index) => {
       result.texts.push(text);
       result.origins.push({ file, item: index });

@@ -1,8 +1,6 @@
-import { InputError, type InputLocation } from "../../errors.js";
+import { InputError } from "../../errors.js";
+import type { RowLocator } from "../../io/row-location.js";
 import type { Row } from "../../io/rows.js";
-
-/** Where row `index` sits in its file (file, 1-based line for JSONL, item otherwise). */
-export type RowLocator = (index: number) => InputLocation;
 
 /**
  * The strings of one column. A missing field or a non-string value is bad input: we say which row
@@ -12,7 +10,7 @@ export type RowLocator = (index: number) => InputLocation;
 export function readTextColumn(
   rows: readonly Row[],
   column: string,
-  locate: RowLocator = (index) => ({ item: index }),
+  locate: RowLocator = (index, field) => ({ item: index, field }),
 ): string[] {
   const texts = new Array<string>(rows.length);
   for (let index = 0; index < rows.length; index++) {
@@ -20,7 +18,7 @@ export function readTextColumn(
     if (typeof value !== "string") {
       throw new InputError(
         value === undefined ? "field missing" : `expected a string, got ${describe(value)}`,
-        { ...locate(index), field: column },
+        locate(index, column),
         value === undefined
           ? "check --column, or give every row this field"
           : "the compared column must hold text",

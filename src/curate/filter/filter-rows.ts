@@ -1,6 +1,6 @@
 import { InputError } from "../../errors.js";
 import type { Row } from "../../io/rows.js";
-import { locateRow } from "../row-location.js";
+import { rowLocator } from "../../io/row-location.js";
 import { isCorrectResponse } from "./correctness.js";
 
 export type KeepRule = "correct" | "incorrect";
@@ -53,7 +53,7 @@ export function filterRows(
       if (typeof value !== "string") {
         throw new InputError(
           value === undefined ? "missing" : "expected text",
-          locateRow(file, index, name),
+          rowLocator(file)(index, name),
           "filter needs collect's answer_string and answer_letter columns",
         );
       }
@@ -77,12 +77,12 @@ export function filterRows(
     for (const column of settings.responseColumns) {
       const response = row[column];
       if (response !== undefined && response !== null && typeof response !== "string") {
-        throw new InputError("expected the model's answer text", locateRow(file, index, column));
+        throw new InputError("expected the model's answer text", rowLocator(file)(index, column));
       }
       if (response === undefined && index === 0 && !(column in row)) {
         throw new InputError(
           "no such column in the first row",
-          locateRow(file, index, column),
+          rowLocator(file)(index, column),
           "pass the column `curate ask` wrote (its content_column)",
         );
       }

@@ -4,7 +4,7 @@ import { decontaminateRows } from "../dedup/decontaminate.js";
 import { deduplicateRows } from "../dedup/dedup.js";
 import { formatRowFile } from "../format/format-file.js";
 import { pairProgress } from "../dedup/pair-progress.js";
-import { locateRow } from "../row-location.js";
+import { rowLocator } from "../../io/row-location.js";
 import type { PlannedStep } from "./load-pipeline.js";
 import type { PipelineStep } from "./pipeline-schema.js";
 import type { StepContext, StepSummary } from "./step-context.js";
@@ -27,7 +27,7 @@ export async function runDedupStep(
   const result = await deduplicateRows(rows, config.column, {
     threshold: config.threshold,
     signal: context.signal,
-    locate: (index) => locateRow(step.input!, index, config.column),
+    locate: rowLocator(step.input!),
     onProgress: progress.onProgress,
   }).finally(progress.stop);
   writeRows(step.output, result.kept);
@@ -49,7 +49,7 @@ export async function runDecontaminateStep(
   const result = await decontaminateRows(rows, config.column, against, {
     threshold: config.threshold,
     signal: context.signal,
-    locate: (index) => locateRow(step.input!, index, config.column),
+    locate: rowLocator(step.input!),
     onProgress: progress.onProgress,
   }).finally(progress.stop);
   writeRows(step.output, result.kept);

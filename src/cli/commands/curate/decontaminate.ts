@@ -6,7 +6,7 @@ import {
 } from "../../../curate/dedup/pair-progress.js";
 import { decontaminateRows } from "../../../curate/dedup/decontaminate.js";
 import { readReferenceTexts } from "../../../curate/dedup/reference-files.js";
-import { locateRow } from "../../../curate/row-location.js";
+import { rowLocator } from "../../../io/row-location.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { interruptSignal } from "../../interrupt.js";
 import { terminalProgress } from "../../progress.js";
@@ -57,7 +57,7 @@ export function registerCurateDecontaminate(curate: Command): void {
         threshold: flags.threshold,
         workers: flags.workers,
         signal: interruptSignal,
-        locate: (index) => locateRow(flags.in, index),
+        locate: rowLocator(flags.in),
         onProgress: progress.onProgress,
       }).finally(progress.stop);
       writeRows(flags.out, result.kept);

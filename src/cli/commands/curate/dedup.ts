@@ -5,7 +5,7 @@ import {
   pairProgress,
 } from "../../../curate/dedup/pair-progress.js";
 import { deduplicateRows } from "../../../curate/dedup/dedup.js";
-import { locateRow } from "../../../curate/row-location.js";
+import { rowLocator } from "../../../io/row-location.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { interruptSignal } from "../../interrupt.js";
 import { terminalProgress } from "../../progress.js";
@@ -44,7 +44,7 @@ export function registerCurateDedup(curate: Command): void {
         threshold: flags.threshold,
         workers: flags.workers,
         signal: interruptSignal,
-        locate: (index) => locateRow(flags.in, index),
+        locate: rowLocator(flags.in),
         onProgress: progress.onProgress,
       }).finally(progress.stop);
       writeRows(flags.out, result.kept);
