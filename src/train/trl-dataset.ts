@@ -1,8 +1,8 @@
 import { InputError, type InputLocation } from "../errors.js";
 import type { RowLocator } from "../io/row-location.js";
 import type { Row } from "../io/rows.js";
-import { hasAnyM1Column, m1Columns } from "../curate/format/m1-columns.js";
-import { m1AssistantContent, type M1TrainingColumns } from "../curate/format/training-text.js";
+import { hasAnyM1Column, m1Columns } from "../curate/training-text/m1-columns.js";
+import { m1AssistantContent, type M1TrainingColumns } from "../curate/training-text/render.js";
 
 /**
  * One example in TRL's prompt-completion form. SFTTrainer computes the loss on the completion

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { tokenStatsPath } from "../../src/curate/format/format-file.js";
+import { tokenStatsPath } from "../../src/curate/training-text/training-file.js";
 import { readRunManifest } from "../../src/train/run-manifest.js";
 import {
   FAKE_BIN,

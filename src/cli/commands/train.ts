@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { parseDotlist } from "../../eval/config/dotlist.js";
-import { renderTokenLengthStats } from "../../curate/format/token-stats.js";
+import { renderTokenLengthStats } from "../../curate/training-text/token-stats.js";
 import { ConfigError } from "../../errors.js";
 import { latestCheckpoint } from "../../train/checkpoints.js";
 import { renderDoctorReport, runDoctor } from "../../train/doctor.js";

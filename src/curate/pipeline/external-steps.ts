@@ -2,7 +2,7 @@ import { readReferenceTexts } from "../dedup/reference-files.js";
 import { readRows, writeRows } from "../../io/rows.js";
 import { decontaminateRows } from "../dedup/decontaminate.js";
 import { deduplicateRows } from "../dedup/dedup.js";
-import { formatRowFile } from "../format/format-file.js";
+import { formatRowFile } from "../training-text/training-file.js";
 import { pairProgress } from "../dedup/pair-progress.js";
 import { rowLocator } from "../../io/row-location.js";
 import type { PlannedStep } from "./load-pipeline.js";

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { formatRowFile } from "../../../curate/format/format-file.js";
-import { renderTokenLengthStats } from "../../../curate/format/token-stats.js";
-import { M1_BLOCK_SIZE } from "../../../curate/format.js";
+import { formatRowFile } from "../../../curate/training-text/training-file.js";
+import { renderTokenLengthStats } from "../../../curate/training-text/token-stats.js";
+import { M1_BLOCK_SIZE } from "../../../curate/training-text/training-rows.js";
 import { integerFlag } from "../../flags.js";
 import { interruptSignal } from "../../interrupt.js";
 import { terminalProgress } from "../../progress.js";

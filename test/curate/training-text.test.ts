@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadChatTemplateFile } from "../../src/backends/chat-template.js";
-import { formatTrainingRows, m1Attempt, pythonStrip } from "../../src/curate/format.js";
-import { formatRowFile, tokenStatsPath } from "../../src/curate/format/format-file.js";
-import { percentile, tokenLengthStats } from "../../src/curate/format/token-stats.js";
+import { m1Attempt } from "../../src/curate/training-text/render.js";
+import { formatTrainingRows } from "../../src/curate/training-text/training-rows.js";
+import { pythonStrip } from "../../src/python/text.js";
+import { formatRowFile, tokenStatsPath } from "../../src/curate/training-text/training-file.js";
+import { percentile, tokenLengthStats } from "../../src/curate/training-text/token-stats.js";
 import { loadTokenizerJson } from "../../src/tokenizers/tokenizer-json.js";
 import {
   FIXTURES,

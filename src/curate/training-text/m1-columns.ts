@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { InputError, type InputLocation } from "../../errors.js";
-import type { M1TrainingColumns } from "./training-text.js";
+import type { M1TrainingColumns } from "./render.js";
 
 const m1ColumnsSchema = z.object({
   prompt: z.string(),

@@ -2,20 +2,15 @@
  * Curation step 8, `format`: every row becomes m1's chat-templated training text (reference
  * section 2), with token-length statistics when a tokenizer is at hand.
  */
-import type { ChatTemplate } from "../backends/chat-template.js";
-import type { ProgressBar } from "../progress.js";
-import type { Row } from "../io/rows.js";
-import type { TokenCounter } from "../tokenizers/types.js";
-import { m1Columns } from "./format/m1-columns.js";
-import { rowLabel, type RowLocator } from "../io/row-location.js";
-import { countTokensOfTexts } from "./format/token-counting.js";
-import { tokenLengthStats, type TokenLengthStats } from "./format/token-stats.js";
-import { m1TrainingText } from "./format/training-text.js";
-
-export { m1AssistantContent, m1Attempt, m1TrainingText } from "./format/training-text.js";
-export { pythonStrip } from "../python/text.js";
-export { renderTokenLengthStats, tokenLengthStats } from "./format/token-stats.js";
-export type { TokenLengthStats } from "./format/token-stats.js";
+import type { ChatTemplate } from "../../backends/chat-template.js";
+import type { ProgressBar } from "../../progress.js";
+import type { Row } from "../../io/rows.js";
+import type { TokenCounter } from "../../tokenizers/types.js";
+import { m1Columns } from "./m1-columns.js";
+import { rowLabel, type RowLocator } from "../../io/row-location.js";
+import { countTokensOfTexts } from "./token-counting.js";
+import { tokenLengthStats, type TokenLengthStats } from "./token-stats.js";
+import { m1TrainingText } from "./render.js";
 
 /** m1's block size (TRL `max_length`). */
 export const M1_BLOCK_SIZE = 32768;

@@ -5,7 +5,7 @@ import { loadChatTemplateFile, type ChatTemplate } from "../../backends/chat-tem
 import { ConfigError } from "../../errors.js";
 import { readRows, rowFileFormat, writeRows } from "../../io/rows.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
-import { formatTrainingRows, M1_BLOCK_SIZE } from "../format.js";
+import { formatTrainingRows, M1_BLOCK_SIZE } from "./training-rows.js";
 import { rowLocator } from "../../io/row-location.js";
 import { openTokenCounter } from "./token-counting.js";
 import type { TokenLengthStats } from "./token-stats.js";
