@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, createWriteStream, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { constants as osConstants } from "node:os";
 import { ConfigError, M1Error } from "../errors.js";
+import { writeFileAtomically } from "../io/atomic.js";
 import {
   LAUNCH_ENVIRONMENT,
   renderSlurmScript,
@@ -183,8 +184,7 @@ async function submitToSlurm(
     return { exitCode: 0 };
   }
   mkdirSync(join(runDir, RUN_FILES.logs), { recursive: true });
-  writeFileSync(`${scriptPath}.tmp-${process.pid}`, script, { mode: 0o755 });
-  renameSync(`${scriptPath}.tmp-${process.pid}`, scriptPath);
+  writeFileAtomically(scriptPath, script, { mode: 0o755 });
   const submitted = await runCaptured(command, {
     cwd: runDir,
     env: { ...(options.baseEnvironment ?? process.env), ...environment },

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { loadChatTemplateFile, type ChatTemplate } from "../backends/chat-template.js";
 import { silentProgress, type ProgressReporter } from "../progress.js";
@@ -7,6 +7,7 @@ import { countTokensOfTexts, openTokenCounter } from "../curate/training-text/to
 import { tokenLengthStats, type TokenLengthStats } from "../curate/training-text/token-stats.js";
 import { m1TrainingText } from "../curate/training-text/render.js";
 import { ConfigError } from "../errors.js";
+import { writeFileAtomically } from "../io/atomic.js";
 import { readRows, writeRows, type Row } from "../io/rows.js";
 import { M1_VERSION } from "../version.js";
 import { renderLaunchScript } from "./launch-commands.js";
@@ -109,17 +110,15 @@ export async function prepareRun(options: PrepareOptions): Promise<PrepareResult
 
   mkdirSync(join(runDir, RUN_FILES.logs), { recursive: true });
   writeRows(join(runDir, RUN_FILES.dataset), dataset.examples as unknown as Row[]);
-  writeAtomically(join(runDir, RUN_FILES.sftConfig), renderSftConfig(resolved, runName));
-  writeAtomically(join(runDir, RUN_FILES.accelerateConfig), renderAccelerateConfig(resolved));
-  writeAtomically(join(runDir, RUN_FILES.fsdpConfig), renderFsdpConfigJson(resolved));
-  writeAtomically(join(runDir, RUN_FILES.trainScript), TRAIN_SCRIPT, 0o755);
-  writeAtomically(
-    join(runDir, RUN_FILES.launchScript),
-    renderLaunchScript(settings, runName),
-    0o755,
-  );
+  writeFileAtomically(join(runDir, RUN_FILES.sftConfig), renderSftConfig(resolved, runName));
+  writeFileAtomically(join(runDir, RUN_FILES.accelerateConfig), renderAccelerateConfig(resolved));
+  writeFileAtomically(join(runDir, RUN_FILES.fsdpConfig), renderFsdpConfigJson(resolved));
+  writeFileAtomically(join(runDir, RUN_FILES.trainScript), TRAIN_SCRIPT, { mode: 0o755 });
+  writeFileAtomically(join(runDir, RUN_FILES.launchScript), renderLaunchScript(settings, runName), {
+    mode: 0o755,
+  });
   // run.json last: its presence says the folder is complete.
-  writeAtomically(join(runDir, RUN_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomically(join(runDir, RUN_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
   return { runDir, manifest, stats: lengths?.stats };
 }
 
@@ -203,11 +202,4 @@ function siblingTokenizerConfig(tokenizerPath: string): string | undefined {
   }
   const candidate = join(folder, "tokenizer_config.json");
   return existsSync(candidate) ? candidate : undefined;
-}
-
-function writeAtomically(path: string, text: string, mode = 0o644): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  chmodSync(temporary, mode);
-  renameSync(temporary, path);
 }

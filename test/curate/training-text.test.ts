@@ -3,9 +3,12 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadChatTemplateFile } from "../../src/backends/chat-template.js";
 import { m1Attempt } from "../../src/curate/training-text/render.js";
-import { formatTrainingRows } from "../../src/curate/training-text/training-rows.js";
+import { renderTrainingRows } from "../../src/curate/training-text/training-rows.js";
 import { pythonStrip } from "../../src/python/text.js";
-import { formatRowFile, tokenStatsPath } from "../../src/curate/training-text/training-file.js";
+import {
+  renderTrainingFile,
+  tokenStatsPath,
+} from "../../src/curate/training-text/training-file.js";
 import { percentile, tokenLengthStats } from "../../src/curate/training-text/token-stats.js";
 import { loadTokenizerJson } from "../../src/tokenizers/tokenizer-json.js";
 import {
@@ -47,7 +50,7 @@ afterEach(() => {
 describe("m1 training text", () => {
   it("renders HuatuoGPT-o1 demo rows exactly as m1's apply_chat_template does with Qwen2.5's template", async () => {
     const rows = huatuoRows();
-    const result = await formatTrainingRows(
+    const result = await renderTrainingRows(
       golden.map((entry) => rows[entry.index]!),
       { chatTemplate: qwenTemplate },
     );
@@ -62,13 +65,13 @@ describe("m1 training text", () => {
   it("renders the same text from the .jinja template file as from tokenizer_config.json", async () => {
     const fromJinja = loadChatTemplateFile(join(QWEN_DIR, "chat_template.jinja"));
     const rows = huatuoRows(3);
-    const a = await formatTrainingRows(rows, { chatTemplate: qwenTemplate });
-    const b = await formatTrainingRows(rows, { chatTemplate: fromJinja });
+    const a = await renderTrainingRows(rows, { chatTemplate: qwenTemplate });
+    const b = await renderTrainingRows(rows, { chatTemplate: fromJinja });
     expect(b.rows.map((row) => row.text)).toEqual(a.rows.map((row) => row.text));
   });
 
   it("strips reasoning and answer with Python's str.strip() and keeps inner whitespace", async () => {
-    const result = await formatTrainingRows(edgeRows, { chatTemplate: qwenTemplate });
+    const result = await renderTrainingRows(edgeRows, { chatTemplate: qwenTemplate });
     result.rows.forEach((row, index) => expect(row.text).toBe(edgeGolden[index]!.text));
   });
 
@@ -85,7 +88,7 @@ describe("m1 training text", () => {
   });
 
   it("keeps every other column and adds text", async () => {
-    const result = await formatTrainingRows(edgeRows.slice(0, 1), { chatTemplate: qwenTemplate });
+    const result = await renderTrainingRows(edgeRows.slice(0, 1), { chatTemplate: qwenTemplate });
     expect(result.rows[0]).toMatchObject({
       id: "unicode-space",
       source: "edge",
@@ -99,7 +102,7 @@ describe("m1 training text", () => {
   it("names the file line and column of a row missing reasoning", async () => {
     const bad = [...huatuoRows(2), { id: "x", prompt: "Q", distilled_answer_string: "A" }];
     await expect(
-      formatTrainingRows(bad, {
+      renderTrainingRows(bad, {
         chatTemplate: qwenTemplate,
         locate: (index) => ({ file: "rows.jsonl", line: index + 1 }),
       }),
@@ -111,7 +114,7 @@ describe("token-length statistics", () => {
   it("counts tokens with a tokenizer.json: special tokens once, other text per byte in the fixture vocabulary", async () => {
     const counter = loadTokenizerJson(QWEN_TOKENIZER);
     const rows = huatuoRows(12);
-    const result = await formatTrainingRows(rows, {
+    const result = await renderTrainingRows(rows, {
       chatTemplate: qwenTemplate,
       tokenCounter: counter,
       blockSize: 3000,
@@ -152,7 +155,7 @@ describe("m1 curate format (file and CLI)", () => {
     cleanup = folder.remove;
     const input = writeJsonl(join(folder.path, "distilled.jsonl"), huatuoRows(6));
     const output = join(folder.path, "out", "m1k.jsonl");
-    const summary = await formatRowFile({
+    const summary = await renderTrainingFile({
       inPath: input,
       outPath: output,
       tokenizerConfigPath: QWEN_TOKENIZER_CONFIG,

@@ -2,7 +2,7 @@ import { readReferenceTexts } from "../dedup/reference-files.js";
 import { readRows, writeRows } from "../../io/rows.js";
 import { decontaminateRows } from "../dedup/decontaminate.js";
 import { deduplicateRows } from "../dedup/dedup.js";
-import { formatRowFile } from "../training-text/training-file.js";
+import { renderTrainingFile } from "../training-text/training-file.js";
 import { pairProgress } from "../dedup/pair-progress.js";
 import { rowLocator } from "../../io/row-location.js";
 import type { PlannedStep } from "./load-pipeline.js";
@@ -12,7 +12,7 @@ import type { StepContext, StepSummary } from "./step-context.js";
 /**
  * The steps other modules own (dedup, decontaminate, format), behind one seam so the runner
  * depends only on their library functions: `deduplicateRows`, `decontaminateRows` and
- * `formatRowFile`.
+ * `renderTrainingFile`.
  */
 
 type Step<K extends PipelineStep["step"]> = Extract<PipelineStep, { step: K }>;
@@ -64,7 +64,7 @@ export async function runFormatStep(
   config: Step<"format">,
   context: StepContext,
 ): Promise<StepSummary> {
-  const summary = await formatRowFile({
+  const summary = await renderTrainingFile({
     inPath: step.input!,
     outPath: step.output,
     chatTemplatePath: step.files.chat_template,

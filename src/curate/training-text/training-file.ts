@@ -1,16 +1,16 @@
 import { silentProgress, type ProgressReporter } from "../../progress.js";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { loadChatTemplateFile, type ChatTemplate } from "../../backends/chat-template.js";
 import { ConfigError } from "../../errors.js";
+import { writeFileAtomically } from "../../io/atomic.js";
 import { readRows, rowFileFormat, writeRows } from "../../io/rows.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
-import { formatTrainingRows, M1_BLOCK_SIZE } from "./training-rows.js";
+import { renderTrainingRows, M1_BLOCK_SIZE } from "./training-rows.js";
 import { rowLocator } from "../../io/row-location.js";
 import { openTokenCounter } from "./token-counting.js";
 import type { TokenLengthStats } from "./token-stats.js";
 
-export interface FormatFileOptions {
+export interface TrainingFileOptions {
   inPath: string;
   outPath: string;
   /** A .jinja template, or any file `loadChatTemplateFile` reads. */
@@ -25,7 +25,7 @@ export interface FormatFileOptions {
   signal?: AbortSignal;
 }
 
-export interface FormatFileSummary {
+export interface TrainingFileSummary {
   rows: number;
   outPath: string;
   statsPath?: string;
@@ -34,7 +34,9 @@ export interface FormatFileSummary {
 }
 
 /** `m1 curate format`: read, render, count, then write the rows and the stats file (atomically). */
-export async function formatRowFile(options: FormatFileOptions): Promise<FormatFileSummary> {
+export async function renderTrainingFile(
+  options: TrainingFileOptions,
+): Promise<TrainingFileSummary> {
   rowFileFormat(options.outPath); // an unsupported output type fails before any work
   const chatTemplate = chooseChatTemplate(options);
   const rows = await readRows(options.inPath);
@@ -48,7 +50,7 @@ export async function formatRowFile(options: FormatFileOptions): Promise<FormatF
     unit: "rows",
   });
   try {
-    const result = await formatTrainingRows(rows, {
+    const result = await renderTrainingRows(rows, {
       chatTemplate,
       tokenCounter: counter,
       blockSize: options.blockSize ?? M1_BLOCK_SIZE,
@@ -61,12 +63,13 @@ export async function formatRowFile(options: FormatFileOptions): Promise<FormatF
     let statsPath: string | undefined;
     if (result.stats) {
       statsPath = tokenStatsPath(options.outPath);
-      writeJsonAtomically(statsPath, {
+      const stats = {
         ...result.stats,
         input: options.inPath,
         output: options.outPath,
         above_block_size_ids: result.aboveBlockSize,
-      });
+      };
+      writeFileAtomically(statsPath, `${JSON.stringify(stats, null, 2)}\n`);
     }
     return {
       rows: result.rows.length,
@@ -81,7 +84,7 @@ export async function formatRowFile(options: FormatFileOptions): Promise<FormatF
   }
 }
 
-function chooseChatTemplate(options: FormatFileOptions): ChatTemplate {
+function chooseChatTemplate(options: TrainingFileOptions): ChatTemplate {
   if (options.chatTemplatePath && options.tokenizerConfigPath) {
     throw new ConfigError("give either --chat-template or --tokenizer-config, not both", {
       key: "--chat-template",
@@ -100,11 +103,4 @@ function chooseChatTemplate(options: FormatFileOptions): ChatTemplate {
 /** `out/m1k.jsonl` -> `out/m1k.token-stats.json`. */
 export function tokenStatsPath(outPath: string): string {
   return join(dirname(outPath), `${basename(outPath, extname(outPath))}.token-stats.json`);
-}
-
-function writeJsonAtomically(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temporary, path);
 }

@@ -15,7 +15,7 @@ import { m1TrainingText } from "./render.js";
 /** m1's block size (TRL `max_length`). */
 export const M1_BLOCK_SIZE = 32768;
 
-export interface FormatTrainingOptions {
+export interface TrainingTextOptions {
   /** The model's chat template (from its tokenizer_config.json or a .jinja file). */
   chatTemplate: ChatTemplate;
   /** Counts tokens for the statistics; without it no statistics are made. */
@@ -27,7 +27,7 @@ export interface FormatTrainingOptions {
   signal?: AbortSignal;
 }
 
-export interface FormatTrainingResult {
+export interface TrainingTextResult {
   /** The input rows with `text` (and `num_tokens` when counted) added; other columns kept. */
   rows: Row[];
   stats?: TokenLengthStats;
@@ -39,10 +39,10 @@ export interface FormatTrainingResult {
  * Render every row's `prompt`, `reasoning` and `distilled_answer_string` into `text`. Every row is
  * checked before any is rendered, so bad input fails at once, naming the row and the column.
  */
-export async function formatTrainingRows(
+export async function renderTrainingRows(
   rows: readonly Row[],
-  options: FormatTrainingOptions,
-): Promise<FormatTrainingResult> {
+  options: TrainingTextOptions,
+): Promise<TrainingTextResult> {
   const locate: RowLocator = options.locate ?? ((index, field) => ({ item: index, field }));
   const columns = rows.map((row, index) => m1Columns(row, locate(index)));
   const texts = columns.map((row) => m1TrainingText(row, options.chatTemplate));

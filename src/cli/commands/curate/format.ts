@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { formatRowFile } from "../../../curate/training-text/training-file.js";
+import { renderTrainingFile } from "../../../curate/training-text/training-file.js";
 import { renderTokenLengthStats } from "../../../curate/training-text/token-stats.js";
 import { M1_BLOCK_SIZE } from "../../../curate/training-text/training-rows.js";
 import { integerFlag } from "../../flags.js";
@@ -48,7 +48,7 @@ export function registerCurateFormat(curate: Command): void {
         "With --tokenizer, rows get `num_tokens` and the statistics go to <out>.token-stats.json too.",
     )
     .action(async (flags: FormatFlags) => {
-      const summary = await formatRowFile({
+      const summary = await renderTrainingFile({
         inPath: flags.in,
         outPath: flags.out,
         chatTemplatePath: flags.chatTemplate,
