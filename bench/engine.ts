@@ -15,11 +15,8 @@ import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { createLlamaCppBackend, type LlamaCppBackend } from "../src/backends/llama-cpp/index.js";
 import { loadLlamaRuntime } from "../src/backends/llama-cpp/runtime.js";
 import type { Backend, GenerationSequence } from "../src/backends/types.js";
-import {
-  DEFAULT_BUDGET_FORCING,
-  generateWithBudget,
-  type BudgetForcingSettings,
-} from "../src/engine/budget-forcing.js";
+import { DEFAULT_BUDGET_FORCING } from "../src/engine/generation-settings.js";
+import { generateWithBudget, type BudgetForcingSettings } from "../src/engine/budget-forcing.js";
 import { M1_THINKING_FORMAT } from "../src/engine/thinking-formats.js";
 import { ensureSmokeModel } from "../src/smoke/index.js";
 

@@ -43,43 +43,35 @@ export interface GenerateWithBudgetOptions {
   onEvent?: (event: EngineEvent) => void;
 }
 
-export const DEFAULT_BUDGET_FORCING: Omit<BudgetForcingSettings, "thinkingFormat"> = {
-  thinkingBudget: 2048,
-  answerBudget: 1024,
-  waitRounds: 0,
-  waitText: "Wait",
-  minThinkingTokens: 0,
-  sampling: { temperature: 0, seed: 42, frequencyPenalty: 0 },
-};
-
-/** Reject settings the engine cannot run; called once at the edge (config validation also checks). */
+/**
+ * Reject settings the engine cannot run. Config validation checks the same rules where users
+ * give them (with their file, flag or key); this guards callers that build settings in code.
+ */
 export function validateBudgetForcingSettings(settings: BudgetForcingSettings): void {
-  const positive = (value: number, key: string) => {
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new ConfigError(`must be a whole number above 0, got ${value}`, {
+  const wholeNumber = (value: number, key: string, minimum: number, example: number) => {
+    if (!Number.isInteger(value) || value < minimum) {
+      const expected = minimum === 1 ? "above 0" : `of at least ${minimum}`;
+      throw new ConfigError(`${value} is not a whole number ${expected}`, {
         key,
-        fix: `set ${key} to the number of tokens to allow, e.g. 1024`,
+        fix: `use e.g. ${key}: ${example}`,
       });
     }
   };
-  positive(settings.thinkingBudget, "max_new_tokens");
-  positive(settings.answerBudget, "max_new_answer_tokens");
-  if (!Number.isInteger(settings.waitRounds) || settings.waitRounds < 0) {
-    throw new ConfigError(`must be a whole number >= 0, got ${settings.waitRounds}`, {
-      key: "keep_think_below_budget_times",
-    });
-  }
-  if (!Number.isInteger(settings.minThinkingTokens) || settings.minThinkingTokens < 0) {
-    throw new ConfigError(`must be a whole number >= 0, got ${settings.minThinkingTokens}`, {
-      key: "min_thinking_tokens",
-    });
-  }
+  wholeNumber(settings.thinkingBudget, "max_new_tokens", 1, 1024);
+  wholeNumber(settings.answerBudget, "max_new_answer_tokens", 1, 1024);
+  wholeNumber(settings.waitRounds, "keep_think_below_budget_times", 0, 2);
+  wholeNumber(settings.minThinkingTokens, "min_thinking_tokens", 0, 0);
   if (settings.waitRounds > 0 && settings.waitText.length === 0) {
-    throw new ConfigError("is empty but Wait rounds were asked for", {
+    throw new ConfigError(waitTextProblem(settings.waitRounds), {
       key: "keep_think_below_budget_str",
-      fix: "set it to the text to insert, e.g. Wait",
+      fix: "use e.g. keep_think_below_budget_str: Wait",
     });
   }
+}
+
+/** The problem with an empty Wait text when `rounds` Wait rounds are asked for. */
+export function waitTextProblem(rounds: number): string {
+  return `"" is empty, but keep_think_below_budget_times asks for ${rounds} Wait round(s)`;
 }
 
 /** m1's spacing rule: a space goes before the Wait text only when the text ends with a space. */

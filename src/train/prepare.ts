@@ -18,7 +18,8 @@ import {
   renderSftConfig,
 } from "./run-files.js";
 import type { RunManifest } from "./run-manifest.js";
-import { resolveTrainSettings, type SettingsSource } from "./settings.js";
+import type { ConfigLayer } from "../config/index.js";
+import { resolveTrainSettings } from "./settings.js";
 import { TRAIN_SCRIPT } from "./train-script.js";
 import { toTrlDataset, type TrlDataset } from "./trl-dataset.js";
 
@@ -27,7 +28,8 @@ export interface PrepareOptions {
   model: string;
   runDir: string;
   /** Settings in order of precedence (later wins): the -c file, flags, -u. */
-  sources: readonly SettingsSource[];
+  /** Settings beyond the defaults: the -c file, flags, -u (later wins). */
+  settings: readonly ConfigLayer[];
   /** tokenizer.json (or its folder) or .gguf: enables the block-size report. */
   tokenizerPath?: string;
   /** The chat template for counting rows that have no formatted `text` yet. */
@@ -54,7 +56,7 @@ export interface PrepareResult {
  */
 export async function prepareRun(options: PrepareOptions): Promise<PrepareResult> {
   const runDir = resolve(options.runDir);
-  const resolved = resolveTrainSettings(options.model, options.sources);
+  const resolved = resolveTrainSettings(options.model, options.settings);
   const settings = resolved.settings;
   if (existsSync(join(runDir, RUN_FILES.manifest)) && !options.force) {
     throw new ConfigError(`${runDir} already holds a prepared run`, {

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { parseConfig, type ConfigLayer } from "../config/index.js";
 import { ConfigError } from "../errors.js";
 import { modelFamily, needsGradientCheckpointing } from "./model-family.js";
-import { closestName } from "../text/closest-name.js";
 
 const positiveInteger = z.number().int().positive();
 
@@ -35,10 +35,25 @@ export const trainSettingsSchema = z
     seed: z.number().int(),
     /** dtype the weights are loaded in; m1 loads float32 and trains in bf16 mixed precision. */
     model_dtype: z.enum(["float32", "bfloat16", "float16", "auto"]),
-    attn_implementation: z.string().min(1).nullable(),
-    decoder_layer_class: z.string().min(1),
-    pad_token: z.string().min(1).nullable(),
-    response_template: z.string().min(1).nullable(),
+    attn_implementation: z
+      .string()
+      .min(1)
+      .nullable()
+      .meta({ examples: ["flash_attention_2"] }),
+    decoder_layer_class: z
+      .string()
+      .min(1)
+      .meta({ examples: ["Qwen2DecoderLayer"] }),
+    pad_token: z
+      .string()
+      .min(1)
+      .nullable()
+      .meta({ examples: ["<|fim_pad|>"] }),
+    response_template: z
+      .string()
+      .min(1)
+      .nullable()
+      .meta({ examples: ["<|im_start|>assistant\n"] }),
     fsdp_version: z.union([z.literal(1), z.literal(2)]),
     fsdp_offload_params: z.boolean(),
     main_process_port: z.number().int().min(1).max(65535),
@@ -83,15 +98,6 @@ export const M1_TRAIN_DEFAULTS = {
   output_dir: "checkpoints",
 } satisfies Partial<TrainSettings>;
 
-/** One place settings come from, in order of precedence (later wins). */
-export interface SettingsSource {
-  /** For messages: `-u`, `--learning-rate`, or the `-c` file path. */
-  label: string;
-  /** True when `label` is a file (messages then read `file: key: ...`). */
-  isFile?: boolean;
-  values: Record<string, unknown>;
-}
-
 export interface ResolvedTrainSettings {
   model: string;
   settings: TrainSettings;
@@ -103,12 +109,14 @@ export interface ResolvedTrainSettings {
   family?: string;
 }
 
-/** Defaults <- model-derived defaults <- each source in order; validated once. */
+/**
+ * Defaults <- model-derived defaults <- each layer in order (the -c file, flags, -u), validated
+ * once; a problem names the file:line, flag or `-u` key it came from.
+ */
 export function resolveTrainSettings(
   model: string,
-  sources: readonly SettingsSource[],
+  layers: readonly ConfigLayer[],
 ): ResolvedTrainSettings {
-  for (const source of sources) rejectUnknownKeys(source);
   const family = modelFamily(model);
   const derived: Record<string, unknown> = {
     gradient_checkpointing: needsGradientCheckpointing(model),
@@ -116,15 +124,14 @@ export function resolveTrainSettings(
     response_template: family?.responseTemplate ?? null,
   };
   if (family) derived.decoder_layer_class = family.decoderLayerClass;
-  const merged: Record<string, unknown> = { ...M1_TRAIN_DEFAULTS, ...derived };
-  const origin = new Map<string, SettingsSource>();
-  for (const source of sources) {
-    for (const [key, value] of Object.entries(source.values)) {
-      merged[key] = value;
-      origin.set(key, source);
-    }
-  }
-  if (merged.decoder_layer_class === undefined) {
+  const defaults: ConfigLayer = {
+    origin: { kind: "defaults" },
+    values: { ...M1_TRAIN_DEFAULTS, ...derived },
+  };
+  const all = [defaults, ...layers];
+  // Unknown keys and bad values first: a typo should not surface as a missing setting.
+  parseConfig(trainSettingsSchema.partial(), all, KEY_HELP);
+  if (!all.some((layer) => layer.values.decoder_layer_class !== undefined)) {
     throw new ConfigError(
       `cannot tell the decoder layer class FSDP should wrap from the model name '${model}'`,
       {
@@ -133,17 +140,7 @@ export function resolveTrainSettings(
       },
     );
   }
-  const parsed = trainSettingsSchema.safeParse(merged);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[0]);
-    const source = origin.get(key);
-    throw new ConfigError(`${issue.message} (got ${JSON.stringify(merged[key])})`, {
-      key: source && !source.isFile ? `${source.label} ${key}` : key,
-      file: source?.isFile ? source.label : undefined,
-    });
-  }
-  const settings = parsed.data;
+  const settings = parseConfig(trainSettingsSchema, all, KEY_HELP);
   const worldSize = settings.gpus * settings.nodes;
   const perStep = settings.per_device_train_batch_size * worldSize;
   if (settings.global_batch_size % perStep !== 0) {
@@ -165,20 +162,8 @@ export function resolveTrainSettings(
   };
 }
 
-function rejectUnknownKeys(source: SettingsSource): void {
-  for (const key of Object.keys(source.values)) {
-    if ((TRAIN_SETTING_KEYS as string[]).includes(key)) continue;
-    const hint = ALIASES[key] ?? closestName(key, TRAIN_SETTING_KEYS);
-    throw new ConfigError(`unknown setting '${key}'`, {
-      key: source.isFile ? key : source.label,
-      file: source.isFile ? source.label : undefined,
-      fix: hint ? `did you mean ${hint}?` : `known settings: ${TRAIN_SETTING_KEYS.join(", ")}`,
-    });
-  }
-}
-
 /** Names people bring from TRL, m1's shell scripts or torchrun. */
-const ALIASES: Record<string, string> = {
+const ALIASES: Readonly<Record<string, string>> = {
   max_length: "block_size",
   max_seq_length: "block_size",
   lr: "learning_rate",
@@ -188,4 +173,9 @@ const ALIASES: Record<string, string> = {
   per_device_batch_size: "per_device_train_batch_size",
   gradient_accumulation_steps: "global_batch_size (gradient accumulation is derived from it)",
   model_name: "the --model flag",
+};
+
+const KEY_HELP = {
+  aliases: ALIASES,
+  keysHelp: `known settings: ${TRAIN_SETTING_KEYS.join(", ")}`,
 };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLlamaCppBackend, type LlamaCppBackend } from "../../src/backends/llama-cpp/index.js";
+import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
 import {
-  DEFAULT_BUDGET_FORCING,
   generateWithBudget,
   waitString,
   type BudgetForcingSettings,

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLlamaCppBackend, type LlamaCppBackend } from "../../src/backends/llama-cpp/index.js";
-import {
-  DEFAULT_BUDGET_FORCING,
-  generateWithBudget,
-  type BudgetForcingSettings,
-} from "../../src/engine/budget-forcing.js";
+import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
+import { generateWithBudget, type BudgetForcingSettings } from "../../src/engine/budget-forcing.js";
 import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
 import { CancelledError } from "../../src/errors.js";
 import { tinyModelPath } from "../support/tiny-model.js";

@@ -1,12 +1,15 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { layerAskOptions, type AskOptions } from "../../src/curate/ask/ask-options.js";
+import {
+  layerAskOptions,
+  readAskConfigFile,
+  type AskOptions,
+} from "../../src/curate/ask/ask-options.js";
 import { askRows } from "../../src/curate/ask/ask-rows.js";
 import { resolveAskSettings, type AskSettings } from "../../src/curate/ask/ask-settings.js";
 import { planAsk } from "../../src/curate/ask/dry-run.js";
 import { ResponseCache } from "../../src/curate/ask/response-cache.js";
 import { mapMedqaRows } from "../../src/curate/collect/medqa.js";
-import { readAskConfigFile } from "../../src/curate/config/ask-config-file.js";
 import { CancelledError, ConfigError, M1Error } from "../../src/errors.js";
 import { readRows, type Row } from "../../src/io/rows.js";
 import {
@@ -316,16 +319,20 @@ describe("ask.yaml", () => {
       new ConfigError("unknown key 'max_token'", {
         file: `${file}:3`,
         key: "max_token",
-        fix: "did you mean 'max_tokens'?",
+        fix: "did you mean 'max_tokens'? e.g. max_tokens: 100",
       }),
     );
     writeFileSync(file, "temperature: hot\n");
-    expect(() => readAskConfigFile(file)).toThrow(/ask.yaml:1: temperature: /);
+    expect(() => readAskConfigFile(file)).toThrow(
+      `${file}:1: temperature: "hot" is not a number from 0 to 2 (fix: use e.g. temperature: 0)`,
+    );
   });
 
   it("requires a model and a server", () => {
     expect(() =>
       resolveAskSettings({ preset: "distill", base_url: "http://127.0.0.1:9/v1" }),
-    ).toThrow("model: is required (fix: set model in the config or pass --model)");
+    ).toThrow(
+      "model: is required (fix: set model in the config (e.g. model: deepseek-reasoner) or pass --model)",
+    );
   });
 });

@@ -299,14 +299,14 @@ describe("pipeline.yaml validation", () => {
   it("names the step, line and key of an unknown key, with a suggestion", () => {
     expectError(
       "steps:\n  - step: select\n    in: rows.jsonl\n    out: m1k.jsonl\n    sise: 10\n",
-      "pipeline.yaml:5: steps.0.sise: step 'select': unknown key 'sise' (fix: did you mean 'size'?)",
+      "pipeline.yaml:5: steps.0.sise: step 'select': unknown key 'sise' (fix: did you mean 'size'? e.g. size: 10)",
     );
   });
 
   it("names the step and key of a bad value", () => {
     expectError(
       "steps:\n  - step: filter\n    name: easy\n    in: a.jsonl\n    out: b.jsonl\n    response_columns: [x]\n    keep: some\n",
-      'pipeline.yaml:7: steps.0.keep: step \'easy\': Invalid option: expected one of "correct"|"incorrect"',
+      "pipeline.yaml:7: steps.0.keep: step 'easy': \"some\" is not one of correct, incorrect (fix: use e.g. keep: correct)",
     );
   });
 
@@ -320,22 +320,22 @@ describe("pipeline.yaml validation", () => {
   it("requires an input for the first step and unique names and outputs", () => {
     expectError(
       "steps:\n  - step: select\n    out: x.jsonl\n",
-      "pipeline.yaml:2: steps.0.in: step 'select': the first step reads nothing (fix: set in: to the rows file, or start with a collect step)",
+      "pipeline.yaml:2: steps.0.in: step 'select': the first step reads nothing (fix: set in: to the rows file (e.g. in: rows.jsonl), or start with a collect step)",
     );
     expectError(
       "steps:\n  - step: select\n    in: a.jsonl\n    out: x.jsonl\n  - step: select\n    out: y.jsonl\n",
-      "pipeline.yaml:5: steps.1.name: step 'select': the name 'select' is used twice (fix: give each step a unique name:)",
+      "pipeline.yaml:5: steps.1.name: step 'select': the name 'select' is used twice (fix: give each step a unique name:, e.g. name: select-2)",
     );
   });
 
   it("checks ask steps before running anything: endpoints and required settings", () => {
     expectError(
       "steps:\n  - step: ask\n    in: a.jsonl\n    out: b.jsonl\n    endpoint: nowhere\n    preset: distill\n    model: r1\n",
-      "pipeline.yaml:5: steps.0.endpoint: step 'ask': no endpoint 'nowhere' under endpoints:",
+      "pipeline.yaml:5: steps.0.endpoint: step 'ask': no endpoint 'nowhere' under endpoints: (fix: define it, e.g. endpoints: {nowhere: {base_url: https://api.deepseek.com/v1}})",
     );
     expectError(
       "steps:\n  - step: ask\n    in: a.jsonl\n    out: b.jsonl\n    preset: distill\n    base_url: http://127.0.0.1:9/v1\n",
-      "pipeline.yaml: steps.0.model: is required (fix: set model in the config or pass --model)",
+      "pipeline.yaml: steps.0.model: is required (fix: set model in the config (e.g. model: deepseek-reasoner) or pass --model)",
     );
   });
 });

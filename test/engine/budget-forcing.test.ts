@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
 import {
-  DEFAULT_BUDGET_FORCING,
   generateWithBudget,
   validateBudgetForcingSettings,
   waitString,
@@ -228,7 +228,7 @@ describe("other thinking formats", () => {
 
 describe("settings validation", () => {
   it.each([
-    [{ thinkingBudget: 0 }, /max_new_tokens: must be a whole number above 0, got 0/],
+    [{ thinkingBudget: 0 }, /max_new_tokens: 0 is not a whole number above 0 \(fix: use e\.g\./],
     [{ thinkingBudget: -5 }, /max_new_tokens/],
     [{ answerBudget: 1.5 }, /max_new_answer_tokens/],
     [{ waitRounds: -1 }, /keep_think_below_budget_times/],

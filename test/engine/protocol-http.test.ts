@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { qwen25ChatTemplate } from "../../src/backends/openai/index.js";
-import {
-  DEFAULT_BUDGET_FORCING,
-  generateWithBudget,
-  type BudgetForcingSettings,
-} from "../../src/engine/budget-forcing.js";
+import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
+import { generateWithBudget, type BudgetForcingSettings } from "../../src/engine/budget-forcing.js";
 import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
 import type { GenerationRecord } from "../../src/engine/record.js";
 import { BackendCallError, BackendSetupError } from "../../src/errors.js";

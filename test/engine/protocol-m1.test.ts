@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { qwen25ChatTemplate } from "../../src/backends/openai/index.js";
 import type { Backend } from "../../src/backends/types.js";
+import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
 import {
-  DEFAULT_BUDGET_FORCING,
   generateWithBudget,
   type BudgetForcingSettings,
   type EngineEvent,

@@ -17,7 +17,7 @@ describe("latestCheckpoint", () => {
       dataPath: writeJsonl(join(base.path, "d.jsonl"), huatuoRows(1)),
       model: "Qwen/Qwen2.5-7B-Instruct",
       runDir,
-      sources: [],
+      settings: [],
     });
     expect(latestCheckpoint(runDir)).toBeUndefined();
     for (const step of [100, 2000, 300])

@@ -269,13 +269,16 @@ describe("m1 train prepare: bad input gives one line, exit 2, and writes nothing
     await expectRejected(
       ["--data", data, "--model", "Qwen/Qwen2.5-7B-Instruct", "--out", runDir, "-u", "epochs=3"],
       runDir,
-      /-u: unknown setting 'epochs' \(fix: did you mean num_train_epochs\?\)/,
+      /^m1: error: -u epochs: unknown key 'epochs' \(fix: did you mean 'num_train_epochs'\? e\.g\. -u num_train_epochs=3\)$/,
     );
   });
 
   it.each([
-    ["abc", /--gpus <n>.*'abc' is invalid\. expected a whole number/],
-    ["0", /--gpus <n>.*'0' is invalid\. must be at least 1/],
+    [
+      "abc",
+      /^m1: error: --gpus: "abc" is not a whole number above 0 \(fix: use e\.g\. --gpus 8\)$/,
+    ],
+    ["0", /^m1: error: --gpus: 0 is not a whole number above 0 \(fix: use e\.g\. --gpus 8\)$/],
     ["3", /global_batch_size: global_batch_size 16 is not a multiple of .* 3 GPUs/],
   ])("a bad --gpus %s", async (gpus, pattern) => {
     const base = folder();

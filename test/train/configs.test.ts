@@ -6,7 +6,8 @@ import {
   renderFsdpConfigJson,
   renderSftConfig,
 } from "../../src/train/run-files.js";
-import { resolveTrainSettings, type SettingsSource } from "../../src/train/settings.js";
+import type { ConfigLayer } from "../../src/config/index.js";
+import { resolveTrainSettings } from "../../src/train/settings.js";
 import { HAS_PYTHON_YAML, loadWithPyYaml } from "./support.js";
 
 /** Parse as PyYAML does (YAML 1.1): `1e-05` without a dot would be a string there. */
@@ -14,7 +15,7 @@ function parseYaml11(text: string): Record<string, unknown> {
   return YAML.parse(text, { version: "1.1" }) as Record<string, unknown>;
 }
 
-function configs(model: string, sources: SettingsSource[] = []) {
+function configs(model: string, sources: ConfigLayer[] = []) {
   const resolved = resolveTrainSettings(model, sources);
   return {
     sft: parseYaml11(renderSftConfig(resolved, "run-a")),
@@ -85,7 +86,7 @@ describe("generated configs", () => {
 
   it("size the 32B run on 2 nodes x 8 GPUs as m1 did: 16 processes, no accumulation, gradient checkpointing", () => {
     const { sft, accelerate } = configs("Qwen/Qwen2.5-32B-Instruct", [
-      { label: "--nodes", values: { nodes: 2 } },
+      { origin: { kind: "flag", flag: "--nodes" }, values: { nodes: 2 } },
     ]);
     expect(accelerate).toMatchObject({ num_machines: 2, num_processes: 16 });
     expect(sft).toMatchObject({ gradient_accumulation_steps: 1, gradient_checkpointing: true });
@@ -94,7 +95,7 @@ describe("generated configs", () => {
   it("carry -u overrides into every file", () => {
     const { sft, accelerate, fsdp } = configs("Qwen/Qwen3-8B", [
       {
-        label: "-u",
+        origin: { kind: "dotlist", flag: "-u" },
         values: {
           gpus: 1,
           learning_rate: 1e-7,
@@ -148,7 +149,10 @@ describe("generated configs", () => {
 
   it.skipIf(!HAS_PYTHON_YAML)("load with the real PyYAML to the same values", () => {
     const { sftText, accelerateText, sft, accelerate } = configs("Qwen/Qwen2.5-7B-Instruct", [
-      { label: "-u", values: { learning_rate: 1e-7, report_to: "yes" } },
+      {
+        origin: { kind: "dotlist", flag: "-u" },
+        values: { learning_rate: 1e-7, report_to: "yes" },
+      },
     ]);
     const [sftLoaded, accelerateLoaded] = loadWithPyYaml([sftText, accelerateText]);
     expect(sftLoaded).toEqual(sft);

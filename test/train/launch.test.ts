@@ -28,13 +28,13 @@ beforeAll(async () => {
     dataPath: data,
     model: "Qwen/Qwen2.5-7B-Instruct",
     runDir: oneNode,
-    sources: [],
+    settings: [],
   });
   await prepareRun({
     dataPath: data,
     model: "Qwen/Qwen2.5-32B-Instruct",
     runDir: twoNodes,
-    sources: [{ label: "--nodes", values: { nodes: 2 } }],
+    settings: [{ origin: { kind: "flag", flag: "--nodes" }, values: { nodes: 2 } }],
   });
   recordFile = join(base.path, "calls.jsonl");
 });

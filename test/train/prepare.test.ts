@@ -26,7 +26,7 @@ describe("m1 train prepare", () => {
       dataPath: data,
       model: "Qwen/Qwen2.5-7B-Instruct",
       runDir,
-      sources: [{ label: "--gpus", values: { gpus: 4 } }],
+      settings: [{ origin: { kind: "flag", flag: "--gpus" }, values: { gpus: 4 } }],
       command: ["m1", "train", "prepare"],
     });
     expect(readdirSync(runDir).sort()).toEqual([
@@ -71,7 +71,7 @@ describe("m1 train prepare", () => {
       dataPath: data,
       model: "Qwen/Qwen2.5-7B-Instruct",
       runDir,
-      sources: [{ label: "-u", values: { block_size: 3000 } }],
+      settings: [{ origin: { kind: "dotlist", flag: "-u" }, values: { block_size: 3000 } }],
       tokenizerPath: QWEN_TOKENIZER,
     });
     const lengths = result.manifest.token_lengths!;
@@ -94,7 +94,7 @@ describe("m1 train prepare", () => {
       dataPath: data,
       model: "Qwen/Qwen2.5-7B-Instruct",
       runDir: join(base, "run"),
-      sources: [],
+      settings: [],
     });
     expect(result.manifest.token_lengths).toMatchObject({
       tokenizer: "num_tokens column",

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseDotlist } from "../../src/eval/config/dotlist.js";
+import { dotlistLayer } from "../../src/config/index.js";
 import { modelFamily, parameterBillions } from "../../src/train/model-family.js";
 import { resolveTrainSettings } from "../../src/train/settings.js";
 
 const QWEN_7B = "Qwen/Qwen2.5-7B-Instruct";
 
 function withU(dotlist: string, model = QWEN_7B) {
-  return resolveTrainSettings(model, [{ label: "-u", values: parseDotlist(dotlist) }]);
+  return resolveTrainSettings(model, [dotlistLayer(dotlist)]);
 }
 
 describe("training settings", () => {
@@ -41,13 +41,19 @@ describe("training settings", () => {
     [1, 1, 16],
     [4, 1, 4],
   ])("derives gradient accumulation 16 / (%i GPUs x %i nodes) = %i", (gpus, nodes, steps) => {
-    const resolved = resolveTrainSettings(QWEN_7B, [{ label: "--gpus", values: { gpus, nodes } }]);
+    const resolved = resolveTrainSettings(QWEN_7B, [
+      { origin: { kind: "flag", flag: "--gpus" }, values: { gpus, nodes } },
+    ]);
     expect(resolved.gradientAccumulationSteps).toBe(steps);
     expect(resolved.worldSize).toBe(gpus * nodes);
   });
 
   it("refuses a GPU count that does not divide the global batch of 16", () => {
-    expect(() => resolveTrainSettings(QWEN_7B, [{ label: "--gpus", values: { gpus: 3 } }])).toThrow(
+    expect(() =>
+      resolveTrainSettings(QWEN_7B, [
+        { origin: { kind: "flag", flag: "--gpus" }, values: { gpus: 3 } },
+      ]),
+    ).toThrow(
       /^global_batch_size: global_batch_size 16 is not a multiple of per_device_train_batch_size 1 x 3 GPUs x 1 nodes = 3 \(fix: use a GPU count that divides 16/,
     );
     expect(() => withU("gpus=8,nodes=4")).toThrow(/not a multiple of .* = 32/);
@@ -67,9 +73,12 @@ describe("training settings", () => {
 
   it("lets later sources win: -c file, then flags, then -u", () => {
     const { settings } = resolveTrainSettings(QWEN_7B, [
-      { label: "run.yaml", isFile: true, values: { learning_rate: 3e-5, num_train_epochs: 2 } },
-      { label: "--learning-rate", values: { learning_rate: 4e-5 } },
-      { label: "-u", values: { num_train_epochs: 7 } },
+      {
+        origin: { kind: "file", path: "run.yaml", lineOf: () => undefined },
+        values: { learning_rate: 3e-5, num_train_epochs: 2 },
+      },
+      { origin: { kind: "flag", flag: "--learning-rate" }, values: { learning_rate: 4e-5 } },
+      { origin: { kind: "dotlist", flag: "-u" }, values: { num_train_epochs: 7 } },
     ]);
     expect(settings.learning_rate).toBe(4e-5);
     expect(settings.num_train_epochs).toBe(7);
@@ -77,17 +86,24 @@ describe("training settings", () => {
 
   it("rejects an unknown -u key and suggests the right name", () => {
     expect(() => withU("max_length=4096")).toThrow(
-      "-u: unknown setting 'max_length' (fix: did you mean block_size?)",
+      "-u max_length: unknown key 'max_length' (fix: did you mean 'block_size'? e.g. -u block_size=4096)",
     );
-    expect(() => withU("learning_rat=1e-5")).toThrow(/did you mean learning_rate\?/);
+    expect(() => withU("learning_rat=1e-5")).toThrow(/did you mean 'learning_rate'\?/);
     expect(() => withU("no_such_thing=1")).toThrow(/known settings: gpus, nodes, learning_rate/);
   });
 
   it("rejects a value of the wrong type, naming the key and where it came from", () => {
-    expect(() => withU("learning_rate=fast")).toThrow(/^-u learning_rate: .*got "fast"/);
+    expect(() => withU("learning_rate=fast")).toThrow(
+      '-u learning_rate: "fast" is not a number above 0 (fix: use e.g. -u learning_rate=0.00001)',
+    );
     expect(() =>
-      resolveTrainSettings(QWEN_7B, [{ label: "run.yaml", isFile: true, values: { gpus: 0 } }]),
-    ).toThrow(/^run\.yaml: gpus: /);
+      resolveTrainSettings(QWEN_7B, [
+        {
+          origin: { kind: "file", path: "run.yaml", lineOf: () => 3 },
+          values: { gpus: 0 },
+        },
+      ]),
+    ).toThrow("run.yaml:3: gpus: 0 is not a whole number above 0 (fix: use e.g. gpus: 8)");
   });
 
   it("turns on gradient checkpointing for 32B (as m1) and derives the layer class per family", () => {

@@ -19,7 +19,7 @@ describe.skipIf(!HAS_PYTHON_YAML)("generated train.py", () => {
       dataPath: data,
       model: "Qwen/Qwen2.5-7B-Instruct",
       runDir,
-      sources: [{ label: "-u", values: { block_size: 8192 } }],
+      settings: [{ origin: { kind: "dotlist", flag: "-u" }, values: { block_size: 8192 } }],
     });
   });
   afterAll(() => base.remove());

@@ -1,41 +1,63 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { openBackend } from "../../backends/factory.js";
+import { flagLayers, parseConfig } from "../../config/index.js";
 import {
-  DEFAULT_BUDGET_FORCING,
   generateWithBudget,
   validateBudgetForcingSettings,
   type BudgetForcingSettings,
   type EngineEvent,
 } from "../../engine/budget-forcing.js";
+import {
+  M1_GENERATION_DEFAULTS,
+  budgetForcingSettings,
+  generationSettingsSchema,
+  type GenerationSettings,
+} from "../../engine/generation-settings.js";
 import { THINKING_FORMAT_NAMES, resolveThinkingFormat } from "../../engine/thinking-formats.js";
 import type { GenerationRecord } from "../../engine/record.js";
 import { ConfigError, InputError } from "../../errors.js";
 import { addBackendFlags, backendSettingsFromFlags, type BackendFlags } from "../backend-flags.js";
-import { choiceFlag, integerFlag, numberFlag } from "../flags.js";
 import { interruptSignal } from "../interrupt.js";
 import { colors, errorColors, printNote } from "../output.js";
 
+/** Generation flags as commander gives them (text, checked with the config keys' rules). */
 interface AskFlags extends BackendFlags {
   file?: string;
-  format: string;
-  budget: number;
-  wait: number;
-  waitText: string;
-  answerBudget: number;
-  minThinking: number;
-  temperature: number;
-  topP?: number;
-  frequencyPenalty: number;
-  seed: number;
+  format?: string;
+  budget?: string;
+  wait?: string;
+  waitText?: string;
+  answerBudget?: string;
+  minThinking?: string;
+  temperature?: string;
+  topP?: string;
+  frequencyPenalty?: string;
+  seed?: string;
   forcedCloseMessage?: string;
   json: boolean;
 }
 
+/** Each generation flag and the m1 config key it sets (eval and serve use the same keys). */
+const GENERATION_FLAGS: ReadonlyArray<[keyof AskFlags, string, keyof GenerationSettings]> = [
+  ["format", "--format", "thinking_format"],
+  ["budget", "--budget", "max_new_tokens"],
+  ["wait", "--wait", "keep_think_below_budget_times"],
+  ["waitText", "--wait-text", "keep_think_below_budget_str"],
+  ["answerBudget", "--answer-budget", "max_new_answer_tokens"],
+  ["minThinking", "--min-thinking", "min_thinking_tokens"],
+  ["temperature", "--temperature", "temperature"],
+  ["topP", "--top-p", "top_p"],
+  ["frequencyPenalty", "--frequency-penalty", "frequency_penalty"],
+  ["seed", "--seed", "seed"],
+  ["forcedCloseMessage", "--forced-close-message", "forced_close_message"],
+];
+
+const DEFAULTS = M1_GENERATION_DEFAULTS;
+
 export function registerAsk(program: Command): void {
   const command = program
     .command("ask")
-    .summary("ask one question with a thinking budget; streams the thinking and the answer")
     .description(
       "Ask one question with a token-exact thinking budget (m1's budget forcing): the model thinks\n" +
         "for at most --budget tokens, is nudged with --wait rounds of 'Wait' when it stops early, and\n" +
@@ -46,48 +68,35 @@ export function registerAsk(program: Command): void {
     .option("--file <path>", "read the question from a file")
     .option(
       "--format <name>",
-      `thinking format: ${THINKING_FORMAT_NAMES.join(", ")} (none: one plain call)`,
-      choiceFlag(THINKING_FORMAT_NAMES),
-      "m1",
+      `thinking format: ${THINKING_FORMAT_NAMES.join(", ")} (none: one plain call; default ${DEFAULTS.thinking_format})`,
     )
     .option(
       "--budget <n>",
-      "thinking budget in tokens (m1's max_new_tokens)",
-      integerFlag({ min: 1 }),
-      DEFAULT_BUDGET_FORCING.thinkingBudget,
+      `thinking budget in tokens (m1's max_new_tokens; default ${DEFAULTS.max_new_tokens})`,
     )
     .option(
       "--wait <k>",
-      "Wait rounds when thinking stops early (m1's keep_think_below_budget_times)",
-      integerFlag({ min: 0 }),
-      0,
+      `Wait rounds when thinking stops early (m1's keep_think_below_budget_times; default ${DEFAULTS.keep_think_below_budget_times})`,
     )
     .option(
       "--wait-text <text>",
-      "text inserted to keep thinking (m1's keep_think_below_budget_str)",
-      "Wait",
+      `text inserted to keep thinking (m1's keep_think_below_budget_str; default ${DEFAULTS.keep_think_below_budget_str})`,
     )
     .option(
       "--answer-budget <n>",
-      "answer tokens (m1's max_new_answer_tokens)",
-      integerFlag({ min: 1 }),
-      1024,
+      `answer tokens (m1's max_new_answer_tokens; default ${DEFAULTS.max_new_answer_tokens})`,
     )
     .option(
       "--min-thinking <n>",
-      "refuse to end thinking before n tokens",
-      integerFlag({ min: 0 }),
-      0,
+      `refuse to end thinking before n tokens (default ${DEFAULTS.min_thinking_tokens}: off)`,
     )
     .option(
       "--temperature <t>",
-      "sampling temperature (0: greedy, m1's default)",
-      numberFlag({ min: 0 }),
-      0,
+      `sampling temperature (default ${DEFAULTS.temperature}: greedy, as m1)`,
     )
-    .option("--top-p <p>", "nucleus sampling", numberFlag({ min: 0.0001, max: 1 }))
-    .option("--frequency-penalty <x>", "frequency penalty", numberFlag({ min: -2, max: 2 }), 0)
-    .option("--seed <n>", "sampling seed (m1's default 42)", integerFlag(), 42)
+    .option("--top-p <p>", "nucleus sampling")
+    .option("--frequency-penalty <x>", `frequency penalty (default ${DEFAULTS.frequency_penalty})`)
+    .option("--seed <n>", `sampling seed (m1's default ${DEFAULTS.seed})`)
     .option(
       "--forced-close-message <text>",
       "think-tags: text written before </think> when the budget ends thinking (e.g. Qwen3's sentence)",
@@ -98,25 +107,22 @@ export function registerAsk(program: Command): void {
       false,
     );
   addBackendFlags(command).action(async (prompt: string | undefined, flags: AskFlags) => {
-    const question = readQuestion(prompt, flags.file);
-    const settings: BudgetForcingSettings = {
-      thinkingFormat: resolveThinkingFormat(flags.format, {
-        forced_close_message: flags.forcedCloseMessage,
+    const generation = parseConfig(
+      generationSettingsSchema,
+      flagLayers(
+        generationSettingsSchema,
+        GENERATION_FLAGS.map(([property, flag, key]) => ({ flag, key, value: flags[property] })),
+      ),
+    );
+    const settings = budgetForcingSettings(
+      generation,
+      resolveThinkingFormat(generation.thinking_format, {
+        forced_close_message: generation.forced_close_message ?? undefined,
       }),
-      thinkingBudget: flags.budget,
-      answerBudget: flags.answerBudget,
-      waitRounds: flags.wait,
-      waitText: flags.waitText,
-      minThinkingTokens: flags.minThinking,
-      sampling: {
-        temperature: flags.temperature,
-        seed: flags.seed,
-        frequencyPenalty: flags.frequencyPenalty,
-        ...(flags.topP === undefined ? {} : { topP: flags.topP }),
-      },
-    };
+    );
     validateBudgetForcingSettings(settings);
-    const opened = await openBackend(backendSettingsFromFlags(flags, flags.seed), {
+    const question = readQuestion(prompt, flags.file);
+    const opened = await openBackend(backendSettingsFromFlags(flags, generation.seed), {
       signal: interruptSignal,
     });
     try {

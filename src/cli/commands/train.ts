@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { parseDotlist } from "../../eval/config/dotlist.js";
+import { dotlistLayer, flagLayers, readConfigFile, type ConfigLayer } from "../../config/index.js";
 import { renderTokenLengthStats } from "../../curate/training-text/token-stats.js";
 import { ConfigError } from "../../errors.js";
 import { latestCheckpoint } from "../../train/checkpoints.js";
@@ -7,11 +7,16 @@ import { renderDoctorReport, runDoctor } from "../../train/doctor.js";
 import { launchRun } from "../../train/launch.js";
 import { LAUNCHERS, type Launcher, type SlurmOptions } from "../../train/launch-commands.js";
 import { prepareRun } from "../../train/prepare.js";
-import type { SettingsSource } from "../../train/settings.js";
-import { readSettingsFile } from "../../train/settings-file.js";
-import { choiceFlag, integerFlag, numberFlag } from "../flags.js";
+import {
+  M1_TRAIN_DEFAULTS,
+  trainSettingsSchema,
+  type TrainSettingKey,
+} from "../../train/settings.js";
+import { choiceFlag, integerFlag } from "../flags.js";
 import { interruptSignal } from "../interrupt.js";
 import { terminalProgress } from "../progress.js";
+
+const DEFAULTS = M1_TRAIN_DEFAULTS;
 
 /** `m1 train`: export a run for TRL + accelerate (prepare), start it (launch), check the machine (doctor). */
 export function registerTrain(program: Command): void {
@@ -29,12 +34,12 @@ interface PrepareFlags {
   out: string;
   config?: string;
   update: string[];
-  gpus?: number;
-  nodes?: number;
-  learningRate?: number;
-  numTrainEpochs?: number;
-  globalBatchSize?: number;
-  blockSize?: number;
+  gpus?: string;
+  nodes?: string;
+  learningRate?: string;
+  numTrainEpochs?: string;
+  globalBatchSize?: string;
+  blockSize?: string;
   gradientCheckpointing?: boolean;
   decoderLayerClass?: string;
   reportTo?: string;
@@ -45,8 +50,8 @@ interface PrepareFlags {
   quiet?: boolean;
 }
 
-/** Flags that set a training setting, with the setting's key. */
-const SETTING_FLAGS: ReadonlyArray<[keyof PrepareFlags, string, string]> = [
+/** Flags that set a training setting, with the setting's key (checked with the key's rules). */
+const SETTING_FLAGS: ReadonlyArray<[keyof PrepareFlags, string, TrainSettingKey]> = [
   ["gpus", "--gpus", "gpus"],
   ["nodes", "--nodes", "nodes"],
   ["learningRate", "--learning-rate", "learning_rate"],
@@ -73,8 +78,8 @@ function registerPrepare(train: Command): void {
       "base model: hub id (Qwen/Qwen2.5-7B-Instruct) or local folder",
     )
     .requiredOption("--out <dir>", "the run folder to write")
-    .option("--gpus <n>", "GPUs per node (default 8)", integerFlag({ min: 1 }))
-    .option("--nodes <n>", "nodes (default 1)", integerFlag({ min: 1 }))
+    .option("--gpus <n>", `GPUs per node (default ${DEFAULTS.gpus})`)
+    .option("--nodes <n>", `nodes (default ${DEFAULTS.nodes})`)
     .option("-c, --config <file>", "YAML file of training settings (the keys of -u)")
     .option(
       "-u, --update <key=value,...>",
@@ -82,14 +87,14 @@ function registerPrepare(train: Command): void {
       collect,
       [],
     )
-    .option("--learning-rate <x>", "default 1e-5", numberFlag({ min: 0 }))
-    .option("--num-train-epochs <x>", "default 5", numberFlag({ min: 0 }))
-    .option("--global-batch-size <n>", "default 16", integerFlag({ min: 1 }))
-    .option("--block-size <tokens>", "TRL max_length (default 32768)", integerFlag({ min: 1 }))
+    .option("--learning-rate <x>", `default ${shortNumber(DEFAULTS.learning_rate)}`)
+    .option("--num-train-epochs <x>", `default ${DEFAULTS.num_train_epochs}`)
+    .option("--global-batch-size <n>", `default ${DEFAULTS.global_batch_size}`)
+    .option("--block-size <tokens>", `TRL max_length (default ${DEFAULTS.block_size})`)
     .option("--gradient-checkpointing", "on (default: on above 8B parameters)")
     .option("--no-gradient-checkpointing", "off")
     .option("--decoder-layer-class <name>", "layer FSDP wraps (default: from the model name)")
-    .option("--report-to <name>", "none, wandb, tensorboard... (default none)")
+    .option("--report-to <name>", `none, wandb, tensorboard... (default ${DEFAULTS.report_to})`)
     .option("--tokenizer <file>", "tokenizer.json or .gguf: report rows longer than the block size")
     .option(
       "--chat-template <file>",
@@ -100,22 +105,31 @@ function registerPrepare(train: Command): void {
     .option("-q, --quiet", "no progress bar")
     .addHelpText(
       "after",
-      "\nDefaults are m1's: lr 1e-5, 5 epochs, global batch 16 (1 per device), weight decay 1e-4,\n" +
-        "warmup ratio 0.05, cosine, Adam betas 0.9/0.95, block size 32768, bf16, save each epoch.\n" +
+      `\nDefaults are m1's: lr ${shortNumber(DEFAULTS.learning_rate)}, ${DEFAULTS.num_train_epochs} epochs, ` +
+        `global batch ${DEFAULTS.global_batch_size} (${DEFAULTS.per_device_train_batch_size} per device), ` +
+        `weight decay ${shortNumber(DEFAULTS.weight_decay)},\nwarmup ratio ${DEFAULTS.warmup_ratio}, ` +
+        `${DEFAULTS.lr_scheduler_type}, Adam betas ${DEFAULTS.adam_beta1}/${DEFAULTS.adam_beta2}, ` +
+        `block size ${DEFAULTS.block_size}, bf16, save each ${DEFAULTS.save_strategy}.\n` +
         "Precedence: defaults < -c file < flags < -u. Example:\n" +
         "  m1 train prepare --data m1k.jsonl --model Qwen/Qwen2.5-7B-Instruct --out runs/m1-7b -u learning_rate=2e-5",
     )
     .action(async (flags: PrepareFlags) => {
-      const sources: SettingsSource[] = [];
-      if (flags.config) {
-        sources.push({ label: flags.config, isFile: true, values: readSettingsFile(flags.config) });
-      }
-      for (const [property, flag, key] of SETTING_FLAGS) {
-        if (flags[property] !== undefined)
-          sources.push({ label: flag, values: { [key]: flags[property] } });
-      }
-      for (const dotlist of flags.update)
-        sources.push({ label: "-u", values: parseDotlist(dotlist) });
+      const settings: ConfigLayer[] = [
+        ...(flags.config
+          ? [
+              readConfigFile(flags.config, {
+                flag: "-c",
+                what: "settings file",
+                exampleLine: "learning_rate: 1e-5",
+              }),
+            ]
+          : []),
+        ...flagLayers(
+          trainSettingsSchema,
+          SETTING_FLAGS.map(([property, flag, key]) => ({ flag, key, value: flags[property] })),
+        ),
+        ...flags.update.map((dotlist) => dotlistLayer(dotlist, "-u")),
+      ];
       if (flags.chatTemplate && flags.tokenizerConfig) {
         throw new ConfigError("give either --chat-template or --tokenizer-config, not both", {
           key: "--chat-template",
@@ -125,7 +139,7 @@ function registerPrepare(train: Command): void {
         dataPath: flags.data,
         model: flags.model,
         runDir: flags.out,
-        sources,
+        settings,
         tokenizerPath: flags.tokenizer,
         chatTemplatePath: flags.chatTemplate ?? flags.tokenizerConfig,
         force: flags.force,
@@ -193,7 +207,7 @@ function registerLaunch(train: Command): void {
     .option("--head-address <host>", "address of the rank-0 node")
     .option(
       "--head-port <port>",
-      "rendezvous port (default 29500)",
+      `rendezvous port (default ${DEFAULTS.main_process_port})`,
       integerFlag({ min: 1, max: 65535 }),
     )
     .option("--slurm", "write RUN_DIR/slurm.sbatch and submit it with sbatch")

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseConfig, readConfigFile } from "../../config/index.js";
 import {
   MESH_CLASSIFY_SYSTEM_PROMPT,
   MESH_CLASSIFY_USER_TEMPLATE,
@@ -12,29 +13,77 @@ import { priceTableSchema } from "./prices.js";
  */
 export const askOptionsShape = {
   preset: z.enum(["difficulty", "distill", "classify"]).optional(),
-  model: z.string().min(1).optional(),
-  base_url: z.url().optional(),
+  model: z
+    .string()
+    .min(1)
+    .meta({ examples: ["deepseek-reasoner"] })
+    .optional(),
+  base_url: z
+    .url()
+    .meta({ examples: ["https://api.deepseek.com/v1"] })
+    .optional(),
   /** Name of the environment variable holding the API key (keys never go in files). */
-  api_key_env: z.string().min(1).optional(),
-  system_prompt: z.string().optional(),
+  api_key_env: z
+    .string()
+    .min(1)
+    .meta({ examples: ["DEEPSEEK_API_KEY"] })
+    .optional(),
+  system_prompt: z
+    .string()
+    .meta({ examples: ["You are a careful physician."] })
+    .optional(),
   /** The user message, Python format style: `{column}`, `{{`/`}}` for braces. */
-  user_template: z.string().min(1).optional(),
+  user_template: z
+    .string()
+    .min(1)
+    .meta({ examples: ["{prompt}"] })
+    .optional(),
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.number().int().positive().optional(),
   top_p: z.number().gt(0).max(1).optional(),
   seed: z.number().int().optional(),
-  stop: z.array(z.string()).optional(),
-  extra_body: z.record(z.string(), z.unknown()).optional(),
+  stop: z
+    .array(z.string())
+    .meta({ examples: [["</answer>"]] })
+    .optional(),
+  extra_body: z
+    .record(z.string(), z.unknown())
+    .meta({ examples: [{ top_k: 20 }] })
+    .optional(),
   /** Output column for `message.content`. */
-  content_column: z.string().min(1).optional(),
+  content_column: z
+    .string()
+    .min(1)
+    .meta({ examples: ["model_answer_string"] })
+    .optional(),
   /** Output column for `message.reasoning_content`; unset: not kept. */
-  reasoning_column: z.string().min(1).optional(),
-  rpm: z.number().positive().optional(),
-  tpm: z.number().positive().optional(),
-  burst_seconds: z.number().positive().optional(),
+  reasoning_column: z
+    .string()
+    .min(1)
+    .meta({ examples: ["reasoning"] })
+    .optional(),
+  rpm: z
+    .number()
+    .positive()
+    .meta({ examples: [1000] })
+    .optional(),
+  tpm: z
+    .number()
+    .positive()
+    .meta({ examples: [1_000_000] })
+    .optional(),
+  burst_seconds: z
+    .number()
+    .positive()
+    .meta({ examples: [60] })
+    .optional(),
   concurrency: z.number().int().positive().optional(),
   max_retries: z.number().int().nonnegative().optional(),
-  timeout_seconds: z.number().positive().optional(),
+  timeout_seconds: z
+    .number()
+    .positive()
+    .meta({ examples: [600] })
+    .optional(),
   retry_initial_delay_seconds: z.number().nonnegative().optional(),
   retry_max_delay_seconds: z.number().nonnegative().optional(),
   /** Leave rows whose request failed after all retries out of the output instead of failing. */
@@ -42,7 +91,11 @@ export const askOptionsShape = {
   /** `api` (default): an OpenAI-compatible chat server; `local`: a GGUF model in this process. */
   engine: z.enum(["api", "local"]).optional(),
   /** The GGUF model of the local engine. */
-  gguf: z.string().min(1).optional(),
+  gguf: z
+    .string()
+    .min(1)
+    .meta({ examples: ["models/qwen2.5-7b-instruct-q4_k_m.gguf"] })
+    .optional(),
   /** Local engine: how the model thinks (`none` for instruct models, `m1`, `think-tags`). */
   thinking_format: z.enum(["none", "m1", "think-tags"]).optional(),
   /** Local engine with thinking: tokens for the answer after thinking (m1: 1024). */
@@ -50,7 +103,11 @@ export const askOptionsShape = {
   /** Local engine with thinking: budget-forcing Wait rounds (m1: 0). */
   wait_rounds: z.number().int().nonnegative().optional(),
   /** The response cache file (default: ~/.cache/m1/curate/chat-answers.sqlite). */
-  cache: z.string().min(1).optional(),
+  cache: z
+    .string()
+    .min(1)
+    .meta({ examples: ["cache/chat-answers.sqlite"] })
+    .optional(),
   prices: priceTableSchema.optional(),
 };
 
@@ -117,4 +174,12 @@ export function layerAskOptions(...layers: readonly (AskOptions | undefined)[]):
     }
   }
   return merged as AskOptions;
+}
+
+/** Read and check an ask.yaml (the same keys as a pipeline.yaml ask step). */
+export function readAskConfigFile(path: string): AskOptions {
+  return parseConfig(
+    askOptionsSchema,
+    readConfigFile(path, { flag: "--config", exampleLine: "model: deepseek-reasoner" }),
+  );
 }

@@ -4,7 +4,14 @@ import { ConfigError, InputError } from "../../errors.js";
 import type { ChatEndpoint } from "./chat-client.js";
 import type { ChatRunSettings } from "./http-sender.js";
 import type { ChatSampling } from "./chat-types.js";
-import { ASK_DEFAULTS, ASK_PRESETS, layerAskOptions, type AskOptions } from "./ask-options.js";
+import { exampleOf, inlineYaml } from "../../config/index.js";
+import {
+  ASK_DEFAULTS,
+  ASK_PRESETS,
+  askOptionsShape,
+  layerAskOptions,
+  type AskOptions,
+} from "./ask-options.js";
 import { compileTemplate, type CompiledTemplate } from "./prompt-template.js";
 import { defaultResponseCachePath } from "./response-cache.js";
 
@@ -51,12 +58,13 @@ export function resolveAskSettings(options: AskOptions, context: ResolveContext 
   const { file } = context;
   const keyOf = (key: string) => (context.keyPrefix ? `${context.keyPrefix}.${key}` : key);
   const merged = layerAskOptions(options.preset ? ASK_PRESETS[options.preset] : undefined, options);
-  const require = <T>(value: T | undefined, key: string, flag: string): T => {
+  const require = <T>(value: T | undefined, key: keyof AskOptions, flag: string): T => {
     if (value === undefined) {
+      const example = exampleOf(askOptionsShape[key]);
       throw new ConfigError("is required", {
         file,
         key: keyOf(key),
-        fix: `set ${key} in the config or pass ${flag}`,
+        fix: `set ${key} in the config (e.g. ${key}: ${inlineYaml(example)}) or pass ${flag}`,
       });
     }
     return value;

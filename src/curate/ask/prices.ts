@@ -3,8 +3,14 @@ import { z } from "zod";
 /** US dollars per million tokens, as providers publish them. */
 export const modelPriceSchema = z
   .object({
-    input_per_million: z.number().nonnegative(),
-    output_per_million: z.number().nonnegative(),
+    input_per_million: z
+      .number()
+      .nonnegative()
+      .meta({ examples: [0.55] }),
+    output_per_million: z
+      .number()
+      .nonnegative()
+      .meta({ examples: [2.19] }),
   })
   .strict();
 

@@ -5,11 +5,12 @@ import { ConfigError } from "../../errors.js";
 import { layerAskOptions, type AskOptions } from "../ask/ask-options.js";
 import { resolveAskSettings } from "../ask/ask-settings.js";
 import { canonicalJson } from "../ask/response-cache.js";
-import { parseConfig, readYamlFile, type YamlFile } from "../config/yaml-file.js";
+import { parseConfig, readConfigFile, type ConfigFileLayer } from "../../config/index.js";
 import {
   pipelineSchema,
   pipelineStepSchema,
   STEP_KINDS,
+  STEPS_EXAMPLE,
   type AskStep,
   type ClassifyStep,
   type PipelineConfig,
@@ -40,18 +41,22 @@ export interface PipelinePlan {
   steps: PlannedStep[];
 }
 
-const topLevelShape = pipelineSchema.extend({ steps: z.array(z.unknown()).min(1) });
+/** The file without its steps, which are checked one by one (so errors name the step). */
+const topLevelShape = pipelineSchema.extend({
+  steps: z
+    .array(z.unknown())
+    .min(1)
+    .meta({ examples: [STEPS_EXAMPLE] }),
+});
 
 /** Read pipeline.yaml, validate every step, chain the inputs and resolve paths. */
 export function loadPipeline(file: string): PipelinePlan {
-  const yaml = readYamlFile(file);
-  const source = { path: file, lineOf: yaml.lineOf };
-  const top = parseConfig(topLevelShape, yaml.value ?? {}, source, [
-    "endpoints",
-    "prices",
-    "cache",
-    "steps",
-  ]);
+  const yaml = readConfigFile(file, {
+    flag: "the pipeline.yaml argument",
+    what: "pipeline file",
+    exampleLine: "steps: [{step: select, in: classified.jsonl, out: m1k.jsonl}]",
+  });
+  const top = parseConfig(topLevelShape, yaml);
   const base = dirname(resolve(file));
   const at = (path: string) => (isAbsolute(path) ? path : resolve(base, path));
   const steps = top.steps.map((raw, index) => parseStep(raw, index, yaml));
@@ -64,7 +69,7 @@ export function loadPipeline(file: string): PipelinePlan {
     const name = step.name ?? step.step;
     const where = `steps.${index}`;
     const fail = (key: string, message: string, fix?: string): never => {
-      const line = yaml.lineOf(["steps", index, key]);
+      const line = yaml.origin.lineOf(["steps", index, key]);
       throw new ConfigError(`step '${name}': ${message}`, {
         file: line ? `${file}:${line}` : file,
         key: `${where}.${key}`,
@@ -72,7 +77,11 @@ export function loadPipeline(file: string): PipelinePlan {
       });
     };
     if (names.has(name))
-      fail("name", `the name '${name}' is used twice`, "give each step a unique name:");
+      fail(
+        "name",
+        `the name '${name}' is used twice`,
+        `give each step a unique name:, e.g. name: ${name}-2`,
+      );
     names.add(name);
     let input: string | undefined;
     if (step.step !== "collect") {
@@ -82,7 +91,7 @@ export function loadPipeline(file: string): PipelinePlan {
         fail(
           "in",
           "the first step reads nothing",
-          "set in: to the rows file, or start with a collect step",
+          "set in: to the rows file (e.g. in: rows.jsonl), or start with a collect step",
         );
     }
     const output = at(step.out);
@@ -93,7 +102,13 @@ export function loadPipeline(file: string): PipelinePlan {
         `writes ${step.out}, which step '${earlier}' writes too`,
         "give each step its own out:",
       );
-    if (input === output) fail("out", "reads and writes the same file");
+    if (input === output) {
+      fail(
+        "out",
+        `reads and writes ${step.out}`,
+        "give the step its own out:, e.g. out: rows.next.jsonl",
+      );
+    }
     outputs.set(output, name);
 
     const files = Object.fromEntries(
@@ -101,7 +116,7 @@ export function loadPipeline(file: string): PipelinePlan {
     );
     let askOptions: AskOptions | undefined;
     if (step.step === "ask" || step.step === "classify") {
-      askOptions = layeredAskOptions(step, config, at, (key, message) => fail(key, message));
+      askOptions = layeredAskOptions(step, config, at, fail);
       // Check required keys and the template now, not hours into the run (the key is read later).
       resolveAskSettings(askOptions, { file, keyPrefix: where, readApiKey: false });
     }
@@ -135,7 +150,7 @@ export function loadPipeline(file: string): PipelinePlan {
   return { file, steps: planned };
 }
 
-function parseStep(raw: unknown, index: number, yaml: YamlFile): PipelineStep {
+function parseStep(raw: unknown, index: number, yaml: ConfigFileLayer): PipelineStep {
   const kind =
     typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>).step : undefined;
   const label =
@@ -147,36 +162,17 @@ function parseStep(raw: unknown, index: number, yaml: YamlFile): PipelineStep {
         ? kind
         : `#${index + 1}`;
   if (typeof kind !== "string" || !(STEP_KINDS as readonly string[]).includes(kind)) {
-    const line = yaml.lineOf(["steps", index, "step"]);
+    const line = yaml.origin.lineOf(["steps", index, "step"]);
     throw new ConfigError(
       kind === undefined ? "step: is missing" : `unknown step kind '${String(kind)}'`,
       {
-        file: line ? `${yaml.path}:${line}` : yaml.path,
+        file: line ? `${yaml.origin.path}:${line}` : yaml.origin.path,
         key: `steps.${index}.step`,
         fix: `use one of ${STEP_KINDS.join(", ")}`,
       },
     );
   }
-  return parseConfig(
-    pipelineStepSchema,
-    raw,
-    {
-      path: yaml.path,
-      lineOf: yaml.lineOf,
-      keyPrefix: ["steps", index],
-      label: `step '${label}':`,
-    },
-    stepKeys(kind),
-  );
-}
-
-function stepKeys(kind: string): string[] {
-  const option = pipelineStepSchema.options.find((candidate) => {
-    const shape = (candidate as unknown as { shape?: Record<string, unknown> }).shape;
-    return (shape?.step as { value?: unknown } | undefined)?.value === kind;
-  });
-  const shape = (option as unknown as { shape?: Record<string, unknown> } | undefined)?.shape;
-  return shape ? Object.keys(shape) : [];
+  return parseConfig(pipelineStepSchema, yaml, { at: ["steps", index], label: `step '${label}':` });
 }
 
 /** The files a step reads besides its input rows, by config key. */
@@ -199,12 +195,21 @@ function layeredAskOptions(
   step: AskStep | ClassifyStep,
   config: PipelineConfig,
   at: (path: string) => string,
-  fail: (key: string, message: string) => never,
+  fail: (key: string, message: string, fix?: string) => never,
 ): AskOptions {
   let endpoint: AskOptions | undefined;
   if (step.endpoint !== undefined) {
     endpoint = config.endpoints?.[step.endpoint];
-    if (!endpoint) fail("endpoint", `no endpoint '${step.endpoint}' under endpoints:`);
+    const names = Object.keys(config.endpoints ?? {});
+    if (!endpoint) {
+      fail(
+        "endpoint",
+        `no endpoint '${step.endpoint}' under endpoints:`,
+        names.length > 0
+          ? `use one of ${names.join(", ")}`
+          : `define it, e.g. endpoints: {${step.endpoint}: {base_url: https://api.deepseek.com/v1}}`,
+      );
+    }
   }
   const {
     step: _kind,

@@ -9,17 +9,20 @@ import { priceTableSchema } from "../ask/prices.js";
  */
 
 const path = z.string().min(1);
+/** A path with a typical value to show when one is missing or bad. */
+const pathLike = (example: string) => path.meta({ examples: [example] });
 
 /** Keys every step has. */
 const common = {
   /** Unique label (default: the step kind); needed when a kind appears twice (two asks). */
   name: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '.', '_' or '-'")
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .meta({ examples: ["qwen-7b"], note: "use letters, digits, '.', '_' or '-'" })
     .optional(),
   /** Input rows (default: the previous step's `out`). */
-  in: path.optional(),
-  out: path,
+  in: pathLike("rows.jsonl").optional(),
+  out: pathLike("rows.next.jsonl"),
 };
 
 const threshold = z.number().min(0).max(100);
@@ -29,10 +32,10 @@ const collectStep = z
     step: z.literal("collect"),
     name: common.name,
     out: common.out,
-    medqa: path.optional(),
-    medmcqa: path.optional(),
-    headqa: path.optional(),
-    pubmedqa: path.optional(),
+    medqa: pathLike("raw/medqa_train.jsonl").optional(),
+    medmcqa: pathLike("raw/medmcqa_train.parquet").optional(),
+    headqa: pathLike("raw/headqa_train.jsonl").optional(),
+    pubmedqa: pathLike("raw/ori_pqal.json").optional(),
     seed: z.number().int().nonnegative().default(42),
     medmcqa_cop_base: z.union([z.literal(0), z.literal(1)]).default(0),
   })
@@ -56,7 +59,7 @@ const decontaminateStep = z
     step: z.literal("decontaminate"),
     ...common,
     /** The evaluation file (m1_eval_data.json: source -> items with `question`). */
-    eval: path,
+    eval: pathLike("m1_eval_data.json"),
     column: z.string().min(1).default("prompt"),
     threshold: threshold.default(95),
   })
@@ -79,7 +82,10 @@ const filterStep = z
   .object({
     step: z.literal("filter"),
     ...common,
-    response_columns: z.array(z.string().min(1)).min(1),
+    response_columns: z
+      .array(z.string().min(1))
+      .min(1)
+      .meta({ examples: [["qwen7b_answer", "qwen32b_answer"]] }),
     keep: z.enum(["correct", "incorrect"]),
     annotate: z.boolean().default(false),
   })
@@ -109,12 +115,15 @@ const formatStep = z
   .object({
     step: z.literal("format"),
     ...common,
-    chat_template: path.optional(),
-    tokenizer_config: path.optional(),
-    tokenizer: path.optional(),
+    chat_template: pathLike("qwen2.5.jinja").optional(),
+    tokenizer_config: pathLike("Qwen2.5-7B-Instruct/tokenizer_config.json").optional(),
+    tokenizer: pathLike("Qwen2.5-7B-Instruct/tokenizer.json").optional(),
     block_size: z.number().int().positive().optional(),
   })
   .strict();
+
+/** A one-step recipe, shown when `steps:` is missing or empty. */
+export const STEPS_EXAMPLE = [{ step: "select", in: "classified.jsonl", out: "m1k.jsonl" }];
 
 export const STEP_KINDS = [
   "collect",
@@ -158,8 +167,11 @@ export const pipelineSchema = z
     endpoints: z.record(z.string(), endpointSchema).optional(),
     prices: priceTableSchema.optional(),
     /** Response cache for every ask/classify step (default: ~/.cache/m1/curate/...). */
-    cache: path.optional(),
-    steps: z.array(pipelineStepSchema).min(1),
+    cache: pathLike("cache/chat-answers.sqlite").optional(),
+    steps: z
+      .array(pipelineStepSchema)
+      .min(1)
+      .meta({ examples: [STEPS_EXAMPLE] }),
   })
   .strict();
 

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { checkWaitText, generationSettingsShape } from "../../engine/generation-settings.js";
+import { THINKING_FORMAT_NAMES } from "../../engine/thinking-formats.js";
 
 /**
  * `m1 eval` configuration. m1's keys keep m1's names, meanings and defaults (src/eval/configs/
@@ -8,22 +10,30 @@ const positiveInteger = z.number().int().positive();
 const nonNegativeInteger = z.number().int().nonnegative();
 const nullableString = z.string().nullable();
 
+// Examples shown in the fix of a bad value (keys without a useful default need one).
+const modelPath = nullableString.meta({ examples: ["models/m1-7b-q8_0.gguf"] });
+const tokenizerPath = nullableString.meta({ examples: ["models/m1-7b/tokenizer.json"] });
+const baseUrl = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .nullable()
+  .meta({ examples: ["http://127.0.0.1:8000/v1"] });
+const modelName = nullableString.meta({ examples: ["UCSC-VLAA/m1-7B-23K"] });
+const chatTemplate = nullableString.meta({ examples: ["templates/qwen2.5.jinja"] });
+const port = z.number().int().min(1).max(65535);
+
 /** One model of a study; anything not given falls back to the top-level keys. */
 export const modelEntrySchema = z
   .object({
     name: z.string().min(1).optional(),
-    model_path: nullableString.optional(),
-    tokenizer_path: nullableString.optional(),
+    model_path: modelPath.optional(),
+    tokenizer_path: tokenizerPath.optional(),
     backend: z.enum(["embedded", "openai"]).optional(),
-    base_url: z
-      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-      .nullable()
-      .optional(),
+    base_url: baseUrl.optional(),
     launch: z.enum(["vllm", "sglang"]).nullable().optional(),
-    model_name: nullableString.optional(),
-    chat_template: nullableString.optional(),
-    thinking_format: z.string().optional(),
-    port: z.number().int().min(1).max(65535).optional(),
+    model_name: modelName.optional(),
+    chat_template: chatTemplate.optional(),
+    thinking_format: z.enum(THINKING_FORMAT_NAMES).optional(),
+    port: port.optional(),
     dp: positiveInteger.optional(),
     tp: positiveInteger.optional(),
   })
@@ -32,77 +42,121 @@ export const modelEntrySchema = z
 export const evalConfigSchema = z
   .object({
     // ---- m1's keys ----
-    model_path: nullableString.default(null),
-    tokenizer_path: nullableString.default(null),
-    port: z.number().int().min(1).max(65535).default(28035),
+    model_path: modelPath.default(null),
+    tokenizer_path: tokenizerPath.default(null),
+    port: port.default(28035),
     dp: positiveInteger.default(8),
     tp: positiveInteger.default(1),
     mem_fraction_static: z.number().gt(0).max(1).default(0.8),
     log_level: z.string().default("warning"),
     use_chat_template: z
-      .literal(true, { error: "only True is supported (as in m1)" })
+      .literal(true)
+      .meta({ note: "only True is supported (as in m1)" })
       .default(true),
-    max_tokens: z.literal(-1, { error: "prompt truncation is not supported; use -1" }).default(-1),
-    max_new_tokens: positiveInteger.default(2048),
+    max_tokens: z.literal(-1).meta({ note: "prompt truncation is not supported" }).default(-1),
+    max_new_tokens: generationSettingsShape.max_new_tokens,
     print_example: z.boolean().default(false),
     force_think: z.boolean().default(false),
-    max_new_answer_tokens: positiveInteger.default(1024),
+    max_new_answer_tokens: generationSettingsShape.max_new_answer_tokens,
     /** Thinking delimiters: when unset, the `thinking_format` preset's (m1's by default). */
-    think_str: z.string().optional(),
-    start_answer_str: z.string().optional(),
-    start_overthink_answer_str: z.string().optional(),
-    seed: z.number().int().default(42),
+    think_str: z
+      .string()
+      .optional()
+      .meta({ examples: ["<think>\n"] }),
+    start_answer_str: z
+      .string()
+      .optional()
+      .meta({ examples: ["</think>\n\n"] }),
+    start_overthink_answer_str: z
+      .string()
+      .optional()
+      .meta({ examples: ["</think>\n\nFinal Answer:"] }),
+    seed: generationSettingsShape.seed,
     eval_data_path: z.string().min(1).default("misc/m1_eval_data.json"),
     /** m1 checks this md5 always; we check it when set (and by default only for m1's own file). */
-    eval_data_md5sum: nullableString.optional(),
+    eval_data_md5sum: nullableString
+      .optional()
+      .meta({ examples: ["fe50ce67a958cfa9bc958a51b2502e57"] }),
     limit: z.number().int().default(-1),
-    prefix_prompt: nullableString.default(null),
+    prefix_prompt: nullableString.default(null).meta({ examples: ["You are a medical expert."] }),
     prefix_prompt_delimiter: z.string().default("\n"),
-    suffix_prompt: nullableString.default(null),
+    suffix_prompt: nullableString
+      .default(null)
+      .meta({ examples: ["Answer with the letter of the correct option."] }),
     suffix_prompt_delimiter: z.string().default("\n"),
     /** Accepted for m1 compatibility; requests are bounded by `concurrency` instead. */
     batch_size: positiveInteger.default(1024),
     output_dir: z.string().min(1).default("outputs"),
     exp_name: z.string().min(1).default("debug"),
     overwrite: z.boolean().default(false),
-    version: z.number().int().nonnegative().nullable().default(null),
-    temperature: z.number().min(0).default(0.0),
-    frequency_penalty: z.number().min(-2).max(2).default(0.0),
+    version: nonNegativeInteger
+      .nullable()
+      .default(null)
+      .meta({ examples: [0] }),
+    temperature: generationSettingsShape.temperature,
+    frequency_penalty: generationSettingsShape.frequency_penalty,
     timeout: z.number().positive().default(600),
-    keep_think_below_budget_times: nonNegativeInteger.default(0),
-    keep_think_below_budget_str: z.string().default("Wait"),
+    keep_think_below_budget_times: generationSettingsShape.keep_think_below_budget_times,
+    keep_think_below_budget_str: generationSettingsShape.keep_think_below_budget_str,
 
     // ---- ours ----
     backend: z.enum(["embedded", "openai"]).nullable().default(null),
-    base_url: z
-      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-      .nullable()
-      .default(null),
-    api_key: nullableString.default(null),
-    model_name: nullableString.default(null),
+    base_url: baseUrl.default(null),
+    api_key: nullableString.default(null).meta({ examples: ["sk-local"] }),
+    model_name: modelName.default(null),
     launch: z.enum(["vllm", "sglang"]).nullable().default(null),
-    chat_template: nullableString.default(null),
-    thinking_format: z.string().default("m1"),
-    stop_strings: z.array(z.string().min(1)).nullable().default(null),
-    forced_close_message: nullableString.default(null),
-    min_thinking_tokens: nonNegativeInteger.default(0),
-    top_p: z.number().gt(0).max(1).nullable().default(null),
-    concurrency: positiveInteger.nullable().default(null),
-    threads: positiveInteger.nullable().default(null),
-    context_size: positiveInteger.nullable().default(null),
+    chat_template: chatTemplate.default(null),
+    thinking_format: generationSettingsShape.thinking_format,
+    stop_strings: z
+      .array(z.string().min(1))
+      .nullable()
+      .default(null)
+      .meta({ examples: [["</think>", "<|im_end|>"]] }),
+    forced_close_message: generationSettingsShape.forced_close_message,
+    min_thinking_tokens: generationSettingsShape.min_thinking_tokens,
+    top_p: generationSettingsShape.top_p,
+    concurrency: positiveInteger
+      .nullable()
+      .default(null)
+      .meta({ examples: [8] }),
+    threads: positiveInteger
+      .nullable()
+      .default(null)
+      .meta({ examples: [4] }),
+    context_size: positiveInteger
+      .nullable()
+      .default(null)
+      .meta({ examples: [16384] }),
     gpu: z.enum(["auto", "cpu"]).default("auto"),
     use_cache: z.boolean().default(true),
     retries: nonNegativeInteger.default(4),
-    budgets: z.array(positiveInteger).min(1).nullable().default(null),
-    wait_rounds: z.array(nonNegativeInteger).min(1).nullable().default(null),
-    seeds: z.array(z.number().int()).min(1).nullable().default(null),
+    budgets: z
+      .array(positiveInteger)
+      .min(1)
+      .nullable()
+      .default(null)
+      .meta({ examples: [[512, 1024, 2048]] }),
+    wait_rounds: z
+      .array(nonNegativeInteger)
+      .min(1)
+      .nullable()
+      .default(null)
+      .meta({ examples: [[0, 1, 2]] }),
+    seeds: z
+      .array(z.number().int())
+      .min(1)
+      .nullable()
+      .default(null)
+      .meta({ examples: [[42, 43]] }),
     models: z
       .array(z.union([z.string().min(1), modelEntrySchema]))
       .min(1)
       .nullable()
-      .default(null),
+      .default(null)
+      .meta({ examples: [["models/m1-7b-q8_0.gguf"]] }),
   })
-  .strict();
+  .strict()
+  .superRefine(checkWaitText);
 
 export type EvalConfig = z.output<typeof evalConfigSchema>;
 export type ModelEntry = z.output<typeof modelEntrySchema>;

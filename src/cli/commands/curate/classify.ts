@@ -1,10 +1,9 @@
 import type { Command } from "commander";
-import { layerAskOptions } from "../../../curate/ask/ask-options.js";
+import { layerAskOptions, readAskConfigFile } from "../../../curate/ask/ask-options.js";
 import { resolveAskSettings } from "../../../curate/ask/ask-settings.js";
 import { describePlan, planAsk } from "../../../curate/ask/dry-run.js";
 import { askOptionsFromFlags, type AskFlags } from "../../../curate/ask/flag-options.js";
 import { classifyRows } from "../../../curate/classify/classify-rows.js";
-import { readAskConfigFile } from "../../../curate/config/ask-config-file.js";
 import { chatProgressDetail, chatRunSummary } from "../../../curate/progress-detail.js";
 import { ConfigError } from "../../../errors.js";
 import { readRows, writeRows } from "../../../io/rows.js";
