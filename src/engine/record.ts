@@ -27,18 +27,3 @@ export interface GenerationRecord {
   /** Every token fed through the model, prefill included (embedded backend only). */
   evaluated_tokens?: number;
 }
-
-/** The keys of a GenerationRecord in a stable order (stores and CSV exports use it). */
-export const GENERATION_RECORD_KEYS = [
-  "thinking_text",
-  "thinking_finish_reason",
-  "response_text",
-  "finish_reason",
-  "num_gen_tokens",
-  "num_keep_think_below_budget",
-  "num_min_thinking_waits",
-  "thinking_tokens",
-  "answer_tokens",
-  "prompt_tokens",
-  "evaluated_tokens",
-] as const satisfies readonly (keyof GenerationRecord)[];

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseConfig, type ConfigLayer } from "../config/index.js";
+import { M1_BLOCK_SIZE } from "../curate/training-text/training-rows.js";
 import { ConfigError } from "../errors.js";
 import { modelFamily, needsGradientCheckpointing } from "./model-family.js";
 
@@ -81,7 +82,7 @@ export const M1_TRAIN_DEFAULTS = {
   lr_scheduler_type: "cosine",
   adam_beta1: 0.9,
   adam_beta2: 0.95,
-  block_size: 32768,
+  block_size: M1_BLOCK_SIZE,
   save_strategy: "epoch",
   save_steps: 500,
   bf16: true,

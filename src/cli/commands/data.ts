@@ -144,7 +144,7 @@ function registerConvert(data: Command): void {
 }
 
 interface FetchFlags {
-  revision: string;
+  revision?: string;
   cacheDir?: string;
   force?: boolean;
   md5?: string;
@@ -158,7 +158,10 @@ function registerFetch(data: Command): void {
       `Download m1's eval file (${M1_EVAL_DATA.repo}/${M1_EVAL_DATA.file}) into the cache and print its path`,
     )
     .argument("<dataset>", "what to fetch: m1-eval", choiceFlag(["m1-eval"]))
-    .option("--revision <rev>", "branch, tag or commit on the hub", "main")
+    .option(
+      "--revision <rev>",
+      `branch, tag or commit on the hub (default ${M1_EVAL_DATA.revision})`,
+    )
     .option(
       "--cache-dir <dir>",
       "cache directory (default $M1_CACHE_DIR, $XDG_CACHE_HOME/m1 or ~/.cache/m1)",

@@ -15,7 +15,6 @@ interface DemoFlags {
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .summary("run a small budget x Wait study on the bundled smoke model (no download)")
     // One line per paragraph: commander wraps it to the terminal's width.
     .description(
       "The README's main job: a small study (thinking budgets 16/64/256 x Wait rounds 0/2) on the " +

@@ -20,7 +20,6 @@ interface EvalFlags {
 export function registerEval(program: Command): void {
   program
     .command("eval")
-    .summary("evaluate on medical QA across thinking budgets and Wait rounds (m1-exact)")
     // One line per paragraph: commander wraps them to the terminal's width.
     .description(
       "Evaluate a model on an m1-format eval file exactly as m1's inference_keep_think does, over " +

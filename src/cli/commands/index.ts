@@ -7,6 +7,7 @@ import type { Command } from "commander";
  */
 interface CommandEntry {
   name: string;
+  /** The one-line summary `m1 --help` shows: kept here only, since most modules are not loaded. */
   summary: string;
   load: () => Promise<(program: Command) => void>;
 }

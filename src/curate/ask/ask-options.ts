@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseConfig, readConfigFile } from "../../config/index.js";
+import { THINKING_FORMAT_NAMES } from "../../engine/thinking-formats.js";
 import {
   MESH_CLASSIFY_SYSTEM_PROMPT,
   MESH_CLASSIFY_USER_TEMPLATE,
@@ -97,10 +98,10 @@ export const askOptionsShape = {
     .meta({ examples: ["models/qwen2.5-7b-instruct-q4_k_m.gguf"] })
     .optional(),
   /** Local engine: how the model thinks (`none` for instruct models, `m1`, `think-tags`). */
-  thinking_format: z.enum(["none", "m1", "think-tags"]).optional(),
-  /** Local engine with thinking: tokens for the answer after thinking (m1: 1024). */
+  thinking_format: z.enum(THINKING_FORMAT_NAMES).optional(),
+  /** Local engine with thinking: tokens for the answer after thinking (m1's max_new_answer_tokens). */
   answer_tokens: z.number().int().positive().optional(),
-  /** Local engine with thinking: budget-forcing Wait rounds (m1: 0). */
+  /** Local engine with thinking: budget-forcing Wait rounds (m1's keep_think_below_budget_times). */
   wait_rounds: z.number().int().nonnegative().optional(),
   /** The response cache file (default: ~/.cache/m1/curate/chat-answers.sqlite). */
   cache: z

@@ -5,6 +5,8 @@ import type { ChatEndpoint } from "./chat-client.js";
 import type { ChatRunSettings } from "./http-sender.js";
 import type { ChatSampling } from "./chat-types.js";
 import { exampleOf, inlineYaml } from "../../config/index.js";
+import { M1_GENERATION_DEFAULTS } from "../../engine/generation-settings.js";
+import type { ThinkingFormatName } from "../../engine/thinking-formats.js";
 import {
   ASK_DEFAULTS,
   ASK_PRESETS,
@@ -21,7 +23,7 @@ export type AskEngine =
   | {
       kind: "local";
       ggufPath: string;
-      thinkingFormat: "none" | "m1" | "think-tags";
+      thinkingFormat: ThinkingFormatName;
       answerTokens: number;
       waitRounds: number;
     };
@@ -74,9 +76,10 @@ export function resolveAskSettings(options: AskOptions, context: ResolveContext 
       ? {
           kind: "local",
           ggufPath: require(merged.gguf, "gguf", "--gguf"),
+          // An instruct model by default (m1's difficulty filter); m1's budgets when it thinks.
           thinkingFormat: merged.thinking_format ?? "none",
-          answerTokens: merged.answer_tokens ?? 1024,
-          waitRounds: merged.wait_rounds ?? 0,
+          answerTokens: merged.answer_tokens ?? M1_GENERATION_DEFAULTS.max_new_answer_tokens,
+          waitRounds: merged.wait_rounds ?? M1_GENERATION_DEFAULTS.keep_think_below_budget_times,
         }
       : { kind: "api" };
   // A local model is named by its file; the server of an api run by its URL.

@@ -1,3 +1,4 @@
+import type { ThinkingFormatName } from "../../engine/thinking-formats.js";
 import type { AskOptions, AskPresetName } from "./ask-options.js";
 
 /** The command-line flags shared by `curate ask` and `curate classify`, as commander gives them. */
@@ -21,7 +22,7 @@ export interface AskFlags {
   allowFailures?: boolean;
   engine?: "api" | "local";
   gguf?: string;
-  thinkingFormat?: "none" | "m1" | "think-tags";
+  thinkingFormat?: ThinkingFormatName;
   answerTokens?: number;
   waitRounds?: number;
 }

@@ -1,10 +1,14 @@
 import type { Backend } from "../../backends/types.js";
 import { generateWithBudget } from "../../engine/budget-forcing.js";
+import { M1_GENERATION_DEFAULTS } from "../../engine/generation-settings.js";
 import { resolveThinkingFormat } from "../../engine/thinking-formats.js";
 import type { AskEngine } from "./ask-settings.js";
 import type { ChatSender } from "./chat-jobs.js";
 
 type LocalEngine = Extract<AskEngine, { kind: "local" }>;
+
+/** Tokens when the request sets no max_tokens: room for an instruct answer or a short thought. */
+const LOCAL_MAX_TOKENS = 4096;
 
 /** Sequences a local model generates at once: more rarely pays on a CPU or one GPU. */
 const MAX_LOCAL_PARALLEL = 4;
@@ -40,12 +44,16 @@ export function localChatSender(engine: LocalEngine, concurrency: number): ChatS
         prompt,
         {
           thinkingFormat,
-          thinkingBudget: body.max_tokens ?? 4096,
+          thinkingBudget: body.max_tokens ?? LOCAL_MAX_TOKENS,
           answerBudget: engine.answerTokens,
           waitRounds: engine.waitRounds,
-          waitText: "Wait",
-          minThinkingTokens: 0,
-          sampling: { temperature: body.temperature ?? 0, seed: body.seed ?? 42, topP: body.top_p },
+          waitText: M1_GENERATION_DEFAULTS.keep_think_below_budget_str,
+          minThinkingTokens: M1_GENERATION_DEFAULTS.min_thinking_tokens,
+          sampling: {
+            temperature: body.temperature ?? M1_GENERATION_DEFAULTS.temperature,
+            seed: body.seed ?? M1_GENERATION_DEFAULTS.seed,
+            topP: body.top_p,
+          },
         },
         { signal },
       );

@@ -8,6 +8,9 @@ import { ResponseCache } from "../ask/response-cache.js";
 import { extractDomainCode, type DomainCode } from "./domain-code.js";
 import { meshQualifiers } from "./mesh-rubric.js";
 
+/** m1 re-asked rows without a code once. */
+export const DEFAULT_MAX_REASKS = 1;
+
 export interface ClassifySettings {
   /** The chat settings (the `classify` preset layered with the user's). */
   ask: AskSettings;

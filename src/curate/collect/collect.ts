@@ -6,6 +6,9 @@ import { mapMedqaRows } from "./medqa.js";
 import { loadPubmedqaRows } from "./pubmedqa.js";
 import type { CollectedRow } from "./unified-row.js";
 
+/** m1's collect settings (its notebooks' seed; MedMCQA as Hugging Face numbers `cop`). */
+export const COLLECT_DEFAULTS = { seed: 42, medmcqa_cop_base: 0 } as const;
+
 export interface CollectSettings {
   /** MedQA-USMLE-4-options training rows (JSONL, JSON or Parquet). */
   medqa?: string;

@@ -1,7 +1,7 @@
-import { buildCorpus } from "./corpus.js";
+import { buildCorpus, textLength } from "./corpus.js";
 import { BandedLcsKernel } from "./lcs-kernel.js";
 import type { SimilarPair } from "./similarity-join.js";
-import { similarityScore, SimilarityThreshold } from "./threshold.js";
+import { DEFAULT_SIMILARITY_THRESHOLD, similarityScore, SimilarityThreshold } from "./threshold.js";
 
 /**
  * The baseline the benchmark compares with: every one of the n(n-1)/2 pairs goes through the same
@@ -10,7 +10,7 @@ import { similarityScore, SimilarityThreshold } from "./threshold.js";
  */
 export function bruteForceSimilarPairs(
   texts: readonly string[],
-  thresholdValue: number | string = 95,
+  thresholdValue: number | string = DEFAULT_SIMILARITY_THRESHOLD,
 ): SimilarPair[] {
   const threshold = new SimilarityThreshold(thresholdValue);
   const corpus = buildCorpus(texts);
@@ -18,10 +18,10 @@ export function bruteForceSimilarPairs(
   const { symbols, starts } = corpus;
   const pairs: SimilarPair[] = [];
   for (let a = 0; a < texts.length; a++) {
-    const lengthA = starts[a + 1]! - starts[a]!;
+    const lengthA = textLength(corpus, a);
     kernel.setPattern(symbols, starts[a]!, lengthA);
     for (let b = a + 1; b < texts.length; b++) {
-      const lengthB = starts[b + 1]! - starts[b]!;
+      const lengthB = textLength(corpus, b);
       const total = lengthA + lengthB;
       const required = threshold.minLcs(total);
       const lcs = kernel.lcsAtLeast(symbols, starts[b]!, lengthB, required);

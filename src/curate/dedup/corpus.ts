@@ -15,11 +15,6 @@ export interface Corpus {
   readonly symbolCount: number;
 }
 
-/** Number of texts in a corpus. */
-export function corpusSize(corpus: Corpus): number {
-  return corpus.starts.length - 1;
-}
-
 /** Length in code points of text k. */
 export function textLength(corpus: Corpus, index: number): number {
   return corpus.starts[index + 1]! - corpus.starts[index]!;

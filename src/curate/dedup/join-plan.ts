@@ -1,4 +1,4 @@
-import { allocateInt32, buildCorpus } from "./corpus.js";
+import { allocateInt32, buildCorpus, textLength, type Corpus } from "./corpus.js";
 import { GROUP_COUNT, GROUP_WORDS, packGroupCounts, symbolGroups } from "./histogram-bounds.js";
 import type { SimilarityThreshold } from "./threshold.js";
 
@@ -11,11 +11,8 @@ import type { SimilarityThreshold } from "./threshold.js";
  * self-join the probes are the index itself and rank r is compared with ranks below r only, so
  * each unordered pair is examined once.
  */
-export interface JoinPlan {
+export interface JoinPlan extends Corpus {
   readonly mode: "self" | "cross";
-  readonly symbols: Int32Array;
-  readonly starts: Int32Array;
-  readonly symbolCount: number;
   /** Histogram group of each symbol (histogram-bounds.ts). */
   readonly groups: Uint8Array;
   /** Index side: text ids sorted by (length, id). */
@@ -46,7 +43,7 @@ export function buildJoinPlan(
 ): JoinPlan {
   const mode = probeCount === texts.length ? "self" : "cross";
   const corpus = buildCorpus(texts, shared);
-  const lengthOf = (text: number) => corpus.starts[text + 1]! - corpus.starts[text]!;
+  const lengthOf = (text: number) => textLength(corpus, text);
   const indexIds: number[] = [];
   for (let text = mode === "self" ? 0 : probeCount; text < texts.length; text++) {
     indexIds.push(text);
@@ -125,7 +122,7 @@ export function buildJoinPlan(
 /** The index ranks [start, end) that probe number `probe` is compared with. */
 export function probeRange(plan: JoinPlan, probe: number): { start: number; end: number } {
   const text = plan.probeTexts[probe]!;
-  const length = plan.starts[text + 1]! - plan.starts[text]!;
+  const length = textLength(plan, text);
   const lastLength = plan.firstIndexRank.length - 1;
   const start = plan.firstIndexRank[Math.min(plan.partnerLow[length]!, lastLength)]!;
   const end =

@@ -1,8 +1,9 @@
 import { CancelledError } from "../../errors.js";
+import { textLength } from "./corpus.js";
 import { forEachMember, groupIdenticalTexts, type IdenticalGroups } from "./identical-texts.js";
 import { buildJoinPlan, countCandidatePairs, type JoinPlan } from "./join-plan.js";
 import { defaultWorkerCount, runJoin } from "./join-runner.js";
-import { similarityScore, SimilarityThreshold } from "./threshold.js";
+import { DEFAULT_SIMILARITY_THRESHOLD, similarityScore, SimilarityThreshold } from "./threshold.js";
 
 /** Options shared by dedup and decontaminate. */
 export interface SimilarityOptions {
@@ -54,7 +55,7 @@ export async function similarPairsWithin(
   texts: readonly string[],
   options: SimilarityOptions = {},
 ): Promise<{ pairs: SimilarPair[]; stats: JoinStats }> {
-  const threshold = new SimilarityThreshold(options.threshold ?? 95);
+  const threshold = new SimilarityThreshold(options.threshold ?? DEFAULT_SIMILARITY_THRESHOLD);
   const groups = groupIdenticalTexts(texts);
   const { plan, result, stats } = await planAndRun(groups.distinct, undefined, threshold, options);
   const pairs: SimilarPair[] = [];
@@ -85,7 +86,7 @@ export async function similarPairsAcross(
   against: readonly string[],
   options: SimilarityOptions = {},
 ): Promise<{ pairs: CrossPair[]; stats: JoinStats }> {
-  const threshold = new SimilarityThreshold(options.threshold ?? 95);
+  const threshold = new SimilarityThreshold(options.threshold ?? DEFAULT_SIMILARITY_THRESHOLD);
   const rows = groupIdenticalTexts(texts);
   const references = groupIdenticalTexts(against);
   const { plan, result, stats } = await planAndRun(rows.distinct, references, threshold, options);
@@ -141,11 +142,14 @@ function forEachFound(
   result: { pairs: Int32Array },
   visit: (probeText: number, indexText: number, score: number) => void,
 ): void {
-  const lengthOf = (text: number) => plan.starts[text + 1]! - plan.starts[text]!;
   for (let k = 0; k < result.pairs.length; k += 3) {
     const probeText = result.pairs[k]!;
     const indexText = result.pairs[k + 1]!;
     const lcs = result.pairs[k + 2]!;
-    visit(probeText, indexText, similarityScore(lcs, lengthOf(probeText) + lengthOf(indexText)));
+    visit(
+      probeText,
+      indexText,
+      similarityScore(lcs, textLength(plan, probeText) + textLength(plan, indexText)),
+    );
   }
 }

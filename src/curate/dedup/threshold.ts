@@ -1,5 +1,8 @@
 import { InputError } from "../../errors.js";
 
+/** m1's rapidfuzz `fuzz.ratio` cut-off for near-duplicates and eval overlap. */
+export const DEFAULT_SIMILARITY_THRESHOLD = 95;
+
 /**
  * The similarity threshold, held as an exact decimal fraction `numerator / 10^scale`.
  *
@@ -27,7 +30,7 @@ export class SimilarityThreshold {
       throw new InputError(
         `threshold must be a number from 0 to 100, got '${text}'`,
         { field: "--threshold" },
-        "use e.g. --threshold 95",
+        `use e.g. --threshold ${DEFAULT_SIMILARITY_THRESHOLD}`,
       );
     }
     this.value = asNumber;

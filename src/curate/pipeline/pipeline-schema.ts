@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { askOptionsShape } from "../ask/ask-options.js";
 import { priceTableSchema } from "../ask/prices.js";
+import { DEFAULT_MAX_REASKS } from "../classify/classify-rows.js";
+import { COLLECT_DEFAULTS } from "../collect/collect.js";
+import { DEFAULT_SIMILARITY_THRESHOLD } from "../dedup/threshold.js";
+import { SELECT_DEFAULTS } from "../select/select-rows.js";
 
 /**
  * pipeline.yaml: the curation recipe as data. Steps run in the order written; each reads the
@@ -25,7 +29,7 @@ const common = {
   out: pathLike("rows.next.jsonl"),
 };
 
-const threshold = z.number().min(0).max(100);
+const threshold = z.number().min(0).max(100).default(DEFAULT_SIMILARITY_THRESHOLD);
 
 const collectStep = z
   .object({
@@ -36,8 +40,10 @@ const collectStep = z
     medmcqa: pathLike("raw/medmcqa_train.parquet").optional(),
     headqa: pathLike("raw/headqa_train.jsonl").optional(),
     pubmedqa: pathLike("raw/ori_pqal.json").optional(),
-    seed: z.number().int().nonnegative().default(42),
-    medmcqa_cop_base: z.union([z.literal(0), z.literal(1)]).default(0),
+    seed: z.number().int().nonnegative().default(COLLECT_DEFAULTS.seed),
+    medmcqa_cop_base: z
+      .union([z.literal(0), z.literal(1)])
+      .default(COLLECT_DEFAULTS.medmcqa_cop_base),
   })
   .strict()
   .refine((step) => step.medqa || step.medmcqa || step.headqa || step.pubmedqa, {
@@ -50,7 +56,7 @@ const dedupStep = z
     step: z.literal("dedup"),
     ...common,
     column: z.string().min(1).default("prompt"),
-    threshold: threshold.default(95),
+    threshold,
   })
   .strict();
 
@@ -61,7 +67,7 @@ const decontaminateStep = z
     /** The evaluation file (m1_eval_data.json: source -> items with `question`). */
     eval: pathLike("m1_eval_data.json"),
     column: z.string().min(1).default("prompt"),
-    threshold: threshold.default(95),
+    threshold,
   })
   .strict();
 
@@ -98,7 +104,7 @@ const classifyStep = z
     ...askKeys,
     endpoint: z.string().min(1).optional(),
     /** Re-asks of rows whose answer ends without a valid code (m1: 1). */
-    max_reasks: z.number().int().nonnegative().default(1),
+    max_reasks: z.number().int().nonnegative().default(DEFAULT_MAX_REASKS),
   })
   .strict();
 
@@ -106,8 +112,8 @@ const selectStep = z
   .object({
     step: z.literal("select"),
     ...common,
-    size: z.number().int().positive().default(1000),
-    seed: z.number().int().nonnegative().default(42),
+    size: z.number().int().positive().default(SELECT_DEFAULTS.size),
+    seed: z.number().int().nonnegative().default(SELECT_DEFAULTS.seed),
   })
   .strict();
 

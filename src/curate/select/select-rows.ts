@@ -3,6 +3,9 @@ import type { Row } from "../../io/rows.js";
 import { canonicalJson } from "../ask/response-cache.js";
 import { defaultRng } from "../rng/generator.js";
 
+/** m1K: 1000 rows, numpy's default_rng(42) as in m1's notebook. */
+export const SELECT_DEFAULTS = { size: 1000, seed: 42 } as const;
+
 export interface SelectSettings {
   /** How many rows to pick (m1K: 1000). */
   size: number;

@@ -12,7 +12,7 @@ import { countTokensOfTexts } from "./token-counting.js";
 import { tokenLengthStats, type TokenLengthStats } from "./token-stats.js";
 import { m1TrainingText } from "./render.js";
 
-/** m1's block size (TRL `max_length`). */
+/** m1's block size (TRL `max_length`): what `curate format` measures against and training uses. */
 export const M1_BLOCK_SIZE = 32768;
 
 export interface TrainingTextOptions {

@@ -6,6 +6,7 @@ export const M1_EVAL_DATA = {
   repo: "UCSC-VLAA/m1_eval_data",
   repoType: "dataset",
   file: "m1_eval_data.json",
+  revision: "main",
   md5: "fe50ce67a958cfa9bc958a51b2502e57",
 } as const;
 
@@ -29,7 +30,7 @@ export async function fetchM1EvalData(options: FetchM1EvalOptions = {}): Promise
   const env = options.env ?? process.env;
   return downloadHubFile({
     ...M1_EVAL_DATA,
-    revision: options.revision ?? "main",
+    revision: options.revision ?? M1_EVAL_DATA.revision,
     endpoint: env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT,
     token: env.HF_TOKEN || undefined,
     cacheDir: options.cacheDir ?? m1CacheDir(),

@@ -1,5 +1,11 @@
 import type { Command } from "commander";
-import { layerAskOptions, readAskConfigFile } from "../../../curate/ask/ask-options.js";
+import {
+  ASK_DEFAULTS,
+  layerAskOptions,
+  readAskConfigFile,
+} from "../../../curate/ask/ask-options.js";
+import { M1_GENERATION_DEFAULTS } from "../../../engine/generation-settings.js";
+import { THINKING_FORMAT_NAMES } from "../../../engine/thinking-formats.js";
 import { askRows } from "../../../curate/ask/ask-rows.js";
 import { resolveAskSettings } from "../../../curate/ask/ask-settings.js";
 import { describePlan, planAsk } from "../../../curate/ask/dry-run.js";
@@ -39,12 +45,24 @@ export function addModelCallOptions(command: Command, retryFlag = "--max-retries
     )
     .option(
       "--burst-seconds <s>",
-      "how much of a minute's budget may go at once (default 60)",
+      `how much of a minute's budget may go at once (default ${ASK_DEFAULTS.burst_seconds})`,
       numberFlag({ min: 0.001 }),
     )
-    .option("--concurrency <n>", "requests in flight at most (default 32)", integerFlag({ min: 1 }))
-    .option(`${retryFlag} <n>`, "retries per request (default 10)", integerFlag({ min: 0 }))
-    .option("--timeout <s>", "seconds per request (default 600)", numberFlag({ min: 0.001 }))
+    .option(
+      "--concurrency <n>",
+      `requests in flight at most (default ${ASK_DEFAULTS.concurrency})`,
+      integerFlag({ min: 1 }),
+    )
+    .option(
+      `${retryFlag} <n>`,
+      `retries per request (default ${ASK_DEFAULTS.max_retries})`,
+      integerFlag({ min: 0 }),
+    )
+    .option(
+      "--timeout <s>",
+      `seconds per request (default ${ASK_DEFAULTS.timeout_seconds})`,
+      numberFlag({ min: 0.001 }),
+    )
     .option("--cache <file>", "response cache (default ~/.cache/m1/curate/chat-answers.sqlite)")
     .option("--allow-failures", "leave rows that still fail after retries out instead of failing")
     .option("--dry-run", "count requests, tokens and cost; send nothing")
@@ -79,17 +97,17 @@ export function registerCurateAsk(curate: Command): void {
     .option("--gguf <file>", "the GGUF model for --engine local")
     .option(
       "--thinking-format <name>",
-      "--engine local: none (instruct models, default), m1 or think-tags",
-      choiceFlag(["none", "m1", "think-tags"] as const),
+      `--engine local: ${THINKING_FORMAT_NAMES.join(", ")} (default none: an instruct model)`,
+      choiceFlag(THINKING_FORMAT_NAMES),
     )
     .option(
       "--answer-tokens <n>",
-      "--engine local with thinking: answer tokens (default 1024)",
+      `--engine local with thinking: answer tokens (default ${M1_GENERATION_DEFAULTS.max_new_answer_tokens})`,
       integerFlag({ min: 1 }),
     )
     .option(
       "--wait-rounds <n>",
-      "--engine local with thinking: Wait rounds (default 0)",
+      `--engine local with thinking: Wait rounds (default ${M1_GENERATION_DEFAULTS.keep_think_below_budget_times})`,
       integerFlag({ min: 0 }),
     );
   addModelCallOptions(command)

@@ -3,7 +3,7 @@ import { layerAskOptions, readAskConfigFile } from "../../../curate/ask/ask-opti
 import { resolveAskSettings } from "../../../curate/ask/ask-settings.js";
 import { describePlan, planAsk } from "../../../curate/ask/dry-run.js";
 import { askOptionsFromFlags, type AskFlags } from "../../../curate/ask/flag-options.js";
-import { classifyRows } from "../../../curate/classify/classify-rows.js";
+import { DEFAULT_MAX_REASKS, classifyRows } from "../../../curate/classify/classify-rows.js";
 import { chatProgressDetail, chatRunSummary } from "../../../curate/progress-detail.js";
 import { ConfigError } from "../../../errors.js";
 import { readRows, writeRows } from "../../../io/rows.js";
@@ -35,9 +35,9 @@ export function registerCurateClassify(curate: Command): void {
     .option("--out <file>", "rows with domain, domain_code, domain_name, is_domain_code_extracted")
     .option(
       "--max-retries <n>",
-      "re-ask a row whose answer ends without a valid code up to n times (m1: 1)",
+      "re-ask a row whose answer ends without a valid code up to n times (m1's)",
       integerFlag({ min: 0 }),
-      1,
+      DEFAULT_MAX_REASKS,
     )
     .option("--unclassified-out <file>", "also write the rows that stay without a code");
   addModelCallOptions(command, "--request-retries")

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { collectTrainingRows } from "../../../curate/collect/collect.js";
+import { COLLECT_DEFAULTS, collectTrainingRows } from "../../../curate/collect/collect.js";
 import { writeRows } from "../../../io/rows.js";
 import { choiceFlag, integerFlag } from "../../flags.js";
 import { printNote } from "../../output.js";
@@ -23,12 +23,17 @@ export function registerCurateCollect(curate: Command): void {
     .option("--headqa <file>", "HeadQA training rows (openlifescienceai/headqa)")
     .option("--pubmedqa <file>", "PubMedQA ori_pqal.json (its train half is kept, as m1 does)")
     .requiredOption("--out <file>", "where to write the unified rows (.jsonl/.json/.parquet)")
-    .option("--seed <n>", "seed of the option shuffles (m1: 42)", integerFlag({ min: 0 }), 42)
+    .option(
+      "--seed <n>",
+      "seed of the option shuffles (m1's)",
+      integerFlag({ min: 0 }),
+      COLLECT_DEFAULTS.seed,
+    )
     .option(
       "--medmcqa-cop-base <0|1>",
       "MedMCQA cop numbering: 0 for the Hugging Face file, 1 for the original release",
       choiceFlag(["0", "1"] as const),
-      "0",
+      String(COLLECT_DEFAULTS.medmcqa_cop_base) as "0" | "1",
     )
     .addHelpText(
       "after",

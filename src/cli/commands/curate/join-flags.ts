@@ -1,5 +1,8 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { SimilarityThreshold } from "../../../curate/dedup/threshold.js";
+import {
+  DEFAULT_SIMILARITY_THRESHOLD,
+  SimilarityThreshold,
+} from "../../../curate/dedup/threshold.js";
 import { integerFlag } from "../../flags.js";
 
 /** Commander parser for --threshold: a decimal from 0 to 100, kept as written (exact). */
@@ -15,7 +18,12 @@ export function thresholdFlag(value: string): string {
 /** The flags dedup and decontaminate share, after their own --in/--column/--against. */
 export function addJoinFlags(command: Command, pairsHelp: string): Command {
   return command
-    .option("--threshold <ratio>", "rapidfuzz fuzz.ratio cut-off, 0-100", thresholdFlag, "95")
+    .option(
+      "--threshold <ratio>",
+      "rapidfuzz fuzz.ratio cut-off, 0-100",
+      thresholdFlag,
+      String(DEFAULT_SIMILARITY_THRESHOLD),
+    )
     .requiredOption("--out <file>", "the kept rows, in input order")
     .option("--pairs <file>", pairsHelp)
     .option(

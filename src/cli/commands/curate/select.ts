@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { selectRows } from "../../../curate/select/select-rows.js";
+import { SELECT_DEFAULTS, selectRows } from "../../../curate/select/select-rows.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { integerFlag } from "../../flags.js";
 import { printNote, printWarning } from "../../output.js";
@@ -17,12 +17,12 @@ export function registerCurateSelect(curate: Command): void {
     .description("Select a domain-balanced subset (m1K)")
     .requiredOption("--in <file>", "classified rows (domain_code, source)")
     .requiredOption("--out <file>", "the selected rows, in the order they were picked")
-    .option("--size <n>", "rows to pick (m1K: 1000)", integerFlag({ min: 1 }), 1000)
+    .option("--size <n>", "rows to pick (m1K's)", integerFlag({ min: 1 }), SELECT_DEFAULTS.size)
     .option(
       "--seed <n>",
-      "seed of numpy's default_rng, as m1's notebook (42)",
+      "seed of numpy's default_rng, as m1's notebook",
       integerFlag({ min: 0 }),
-      42,
+      SELECT_DEFAULTS.seed,
     )
     .addHelpText(
       "after",
