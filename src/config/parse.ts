@@ -89,25 +89,54 @@ function configErrorOf(issue: z.core.$ZodIssue, context: IssueContext): ConfigEr
   const example =
     exampleValue === undefined ? undefined : exampleSetting(origin, examplePath, exampleValue);
 
-  let problem: string;
-  if (issue.code === "custom") {
-    problem = issue.message;
-  } else if (value === undefined) {
-    problem = `${String(examplePath.at(-1) ?? "a value")} is missing`;
-  } else {
-    // A note says why better than a pattern or a lone literal can (`only True is supported`).
-    const note = node && unwrap(node).note;
-    const expected = node ? describeExpected(node) : "valid here";
-    problem = note
-      ? `${showValue(value)} is not allowed: ${note}`
-      : `${showValue(value)} is not ${expected}`;
-  }
+  const problem = valueProblem(issue, value, node, String(examplePath.at(-1) ?? "a value"));
   const verb = value === undefined && issue.code !== "custom" ? "add" : "use";
   return new ConfigError(`${label}${problem}`, {
     file: fileLabel(origin, path),
     key: keyLabel(origin, path),
     fix: example ? `${verb} e.g. ${example}` : "see the documentation of this key",
   });
+}
+
+/** What is wrong with the value an issue is about, in words (no location, no fix). */
+function valueProblem(
+  issue: z.core.$ZodIssue,
+  value: unknown,
+  node: z.ZodType | undefined,
+  keyName: string,
+): string {
+  if (issue.code === "custom") return issue.message;
+  if (value === undefined) return `${keyName} is missing`;
+  // A note says why better than a pattern or a lone literal can (`only True is supported`).
+  const note = node && unwrap(node).note;
+  if (note) return `${showValue(value)} is not allowed: ${note}`;
+  return `${showValue(value)} is not ${node ? describeExpected(node) : "valid here"}`;
+}
+
+/**
+ * The first problem of a failed parse of data m1 wrote itself (a run manifest): the dotted key
+ * and the problem in words, for callers whose fix is not "change this value" but "write it again".
+ */
+export function describeInvalid(
+  schema: z.ZodType,
+  raw: unknown,
+  error: z.ZodError,
+): { key: string; problem: string } {
+  const issue = pickIssue(error.issues);
+  const path = issue.path.map((key) => (typeof key === "number" ? key : String(key)));
+  if (issue.code === "unrecognized_keys") {
+    return { key: [...path, issue.keys[0]!].join("."), problem: `unknown key '${issue.keys[0]}'` };
+  }
+  const named = path.filter((key) => typeof key === "string");
+  return {
+    key: path.join(".") || "(top level)",
+    problem: valueProblem(
+      issue,
+      valueAt(raw, path),
+      schemaAt(schema, path, raw),
+      String(named.at(-1) ?? "a value"),
+    ),
+  };
 }
 
 function unknownKeyFix(

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { describeInvalid } from "../config/index.js";
 import { InputError } from "../errors.js";
 import { RUN_FILES } from "./run-files.js";
 import { trainSettingsSchema } from "./settings.js";
@@ -64,10 +65,10 @@ export function readRunManifest(runDir: string): RunManifest {
   }
   const parsed = runManifestSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const { key, problem } = describeInvalid(runManifestSchema, value, parsed.error);
     throw new InputError(
-      issue.message,
-      { file: path, field: issue.path.join(".") },
+      problem,
+      { file: path, field: key },
       "prepare the run again with `m1 train prepare`",
     );
   }

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, writeFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { prepareRun } from "../../src/train/prepare.js";
@@ -57,6 +57,12 @@ describe("m1 train prepare", () => {
       command: ["m1", "train", "prepare"],
     });
     expect(manifest.settings.learning_rate).toBe(1e-5);
+    // A hand-edited run.json is named key by key, in our words, with the way back.
+    const edited = { ...manifest, settings: { ...manifest.settings, gpus: "four" } };
+    writeFileSync(join(runDir, "run.json"), JSON.stringify(edited));
+    expect(() => readRunManifest(runDir)).toThrowError(
+      `${join(runDir, "run.json")}: settings.gpus: "four" is not a whole number above 0 (fix: prepare the run again with \`m1 train prepare\`)`,
+    );
     expect(readFileSync(join(runDir, "sft.yaml"), "utf8")).toContain(
       "gradient_accumulation_steps: 4",
     );

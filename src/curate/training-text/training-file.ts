@@ -5,7 +5,7 @@ import { ConfigError } from "../../errors.js";
 import { writeFileAtomically } from "../../io/atomic.js";
 import { readRows, rowFileFormat, writeRows } from "../../io/rows.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
-import { renderTrainingRows, M1_BLOCK_SIZE } from "./training-rows.js";
+import { renderTrainingRows } from "./training-rows.js";
 import { rowLocator } from "../../io/row-location.js";
 import { openTokenCounter } from "./token-counting.js";
 import type { TokenLengthStats } from "./token-stats.js";
@@ -53,7 +53,7 @@ export async function renderTrainingFile(
     const result = await renderTrainingRows(rows, {
       chatTemplate,
       tokenCounter: counter,
-      blockSize: options.blockSize ?? M1_BLOCK_SIZE,
+      blockSize: options.blockSize,
       locate: rowLocator(options.inPath),
       progress,
       signal: options.signal,
