@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { huatuoRows, runCli, writeJsonl } from "../train/support.js";
 
 /**
- * Bad settings through every command's config path (`eval -c/-u`, `curate run pipeline.yaml`,
+ * Settings through every command's config path (`eval -c/-u`, `curate run pipeline.yaml`,
  * `curate ask --config`, `train prepare -c/-u/flags`, `ask` flags): one line in the
  * "(fix: ...)" form, exit code 2, nothing written. Messages are compared whole.
  */
@@ -159,4 +159,29 @@ describe("m1 ask flags (the keys m1 eval and serve use)", () => {
   ])("%j", async (flags, message) => {
     await expectOneLine(["ask", ...flags, "What is the first-line drug?"], message);
   });
+});
+
+describe("m1 ask flags reach the engine as m1's keys", () => {
+  it("--budget, --answer-budget and --wait set the budgets of the record", async () => {
+    const { code, stdout } = await runCli([
+      "ask",
+      "--budget",
+      "16",
+      "--answer-budget",
+      "8",
+      "--wait",
+      "1",
+      "--json",
+      "Which drug reverses heparin?",
+    ]);
+    expect(code).toBe(0);
+    const record = JSON.parse(stdout) as Record<string, unknown>;
+    // The smoke model never stops by itself: thinking fills the budget, so no Wait round runs.
+    expect(record).toMatchObject({
+      thinking_finish_reason: "length",
+      thinking_tokens: 16,
+      answer_tokens: 8,
+      num_keep_think_below_budget: 0,
+    });
+  }, 120_000);
 });
