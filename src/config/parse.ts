@@ -84,8 +84,13 @@ function configErrorOf(issue: z.core.$ZodIssue, context: IssueContext): ConfigEr
   const exampleIssuePath = issuePath.slice(0, lastName + 1);
   const examplePath = [...context.at, ...exampleIssuePath];
   const exampleNode = schemaAt(context.schema, exampleIssuePath, context.raw);
+  // A defaults layer gives the best example, if what it holds is valid (values built in code
+  // come as a defaults layer too, and may be the very value being reported).
+  const fromDefaults = defaultAt(context.layers, examplePath);
   const exampleValue =
-    defaultAt(context.layers, examplePath) ?? (exampleNode && exampleOf(exampleNode));
+    fromDefaults !== undefined && exampleNode?.safeParse(fromDefaults).success
+      ? fromDefaults
+      : exampleNode && exampleOf(exampleNode);
   const example =
     exampleValue === undefined ? undefined : exampleSetting(origin, examplePath, exampleValue);
 

@@ -149,6 +149,22 @@ describe("parseConfig: values from -u", () => {
     );
   });
 
+  it("takes examples from a defaults layer only when they are valid", () => {
+    const defaults = (values: Record<string, unknown>): ConfigLayer => ({
+      origin: { kind: "defaults" },
+      values,
+    });
+    expect(
+      messageOf(() =>
+        parseConfig(schema, [defaults({ temperature: 0.7 }), dotlistLayer("temperature=-1")]),
+      ),
+    ).toBe("-u temperature: -1 is not a number of at least 0 (fix: use e.g. -u temperature=0.7)");
+    // Values built in code arrive as a defaults layer: the bad value is not its own example.
+    expect(messageOf(() => parseConfig(schema, defaults({ temperature: -1 })))).toBe(
+      "temperature: -1 is not a number of at least 0 (fix: use e.g. temperature: 0)",
+    );
+  });
+
   it("layers later over earlier and keeps defaults of keys not given", () => {
     const { layer } = fromFile("max_new_tokens: 512\nbudgets: [1, 2]\n");
     expect(parseConfig(schema, [layer, dotlistLayer("max_new_tokens=1024")])).toMatchObject({
