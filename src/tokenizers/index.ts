@@ -1,7 +1,7 @@
 import { BackendCallError, BackendSetupError, M1Error } from "../errors.js";
 import { parseServerUrl } from "../backends/openai/server-pool.js";
-import type { HttpAgents } from "../backends/openai/http.js";
-import type { RetrySettings } from "../backends/openai/retry.js";
+import type { HttpAgents } from "../net/http.js";
+import type { RetrySettings } from "../net/retry.js";
 import { withCountCache } from "./count-cache.js";
 import { loadGgufVocabulary } from "./gguf-vocabulary.js";
 import { detectServerTokenizer } from "./server-tokenizer.js";

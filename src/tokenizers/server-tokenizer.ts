@@ -1,10 +1,6 @@
 import { BackendCallError, BackendSetupError } from "../errors.js";
-import { ConnectionFailedError, requestJson, type HttpAgents } from "../backends/openai/http.js";
-import {
-  DEFAULT_RETRY_SETTINGS,
-  withRetries,
-  type RetrySettings,
-} from "../backends/openai/retry.js";
+import { ConnectionFailedError, requestJson, type HttpAgents } from "../net/http.js";
+import { DEFAULT_RETRY_SETTINGS, withRetries, type RetrySettings } from "../net/retry.js";
 import type { ServerEndpoint } from "../backends/openai/server-pool.js";
 import type { TokenCounter } from "./types.js";
 

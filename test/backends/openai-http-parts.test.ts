@@ -1,12 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { retryAfterSeconds, serverErrorMessage } from "../../src/backends/openai/http.js";
-import {
-  DEFAULT_RETRY_SETTINGS,
-  retryDelayMs,
-  withRetries,
-} from "../../src/backends/openai/retry.js";
+import { retryAfterSeconds, serverErrorMessage } from "../../src/net/http.js";
+import { DEFAULT_RETRY_SETTINGS, retryDelayMs, withRetries } from "../../src/net/retry.js";
 import { ServerPool, parseServerUrl } from "../../src/backends/openai/server-pool.js";
-import { serverSentEventData } from "../../src/backends/openai/sse.js";
+import { serverSentEventData } from "../../src/net/sse.js";
 import { BackendCallError, ConfigError } from "../../src/errors.js";
 
 async function collect(chunks: string[]): Promise<string[]> {

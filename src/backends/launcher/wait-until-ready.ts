@@ -1,6 +1,6 @@
 import { BackendCallError } from "../../errors.js";
-import { httpExchange } from "../openai/http.js";
-import { sleep } from "../openai/retry.js";
+import { httpExchange } from "../../net/http.js";
+import { sleep } from "../../net/retry.js";
 import type { ProcessExit } from "./server-process.js";
 
 export type ReadyOutcome =

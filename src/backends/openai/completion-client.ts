@@ -1,5 +1,10 @@
 import type { BackendCallError } from "../../errors.js";
-import { ConnectionFailedError, httpExchange, readBodyText, type HttpAgents } from "./http.js";
+import {
+  ConnectionFailedError,
+  httpExchange,
+  readBodyText,
+  type HttpAgents,
+} from "../../net/http.js";
 import {
   completionRequestBody,
   parseCompletionResponse,
@@ -7,7 +12,7 @@ import {
   type CompletionCall,
   type CompletionOutcome,
 } from "./completions.js";
-import { withRetries, type RetrySettings } from "./retry.js";
+import { withRetries, type RetrySettings } from "../../net/retry.js";
 import type { ServerEndpoint, ServerPool } from "./server-pool.js";
 
 /** A sequence's hold on one server; moved to another when its server stops answering. */

@@ -1,6 +1,6 @@
 import { BackendCallError, isRetryableStatus } from "../../errors.js";
 import type { SamplingOptions } from "../types.js";
-import { serverSentEventData } from "./sse.js";
+import { serverSentEventData } from "../../net/sse.js";
 
 /** One `POST /v1/completions` call as the backend makes it. */
 export interface CompletionCall {

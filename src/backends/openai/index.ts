@@ -1,7 +1,7 @@
 export { createOpenAICompatibleBackend, type OpenAICompatibleBackendOptions } from "./backend.js";
 export type { RetryEvent } from "./completion-client.js";
-export { ConnectionFailedError } from "./http.js";
-export { DEFAULT_RETRY_SETTINGS, type RetrySettings } from "./retry.js";
+export { ConnectionFailedError } from "../../net/http.js";
+export { DEFAULT_RETRY_SETTINGS, type RetrySettings } from "../../net/retry.js";
 export { parseServerUrl, type ServerEndpoint } from "./server-pool.js";
 export {
   QWEN25_CHAT_TEMPLATE,

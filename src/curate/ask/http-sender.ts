@@ -1,5 +1,5 @@
-import { createHttpAgents } from "../../backends/openai/http.js";
-import { withRetries } from "../../backends/openai/retry.js";
+import { createHttpAgents } from "../../net/http.js";
+import { withRetries } from "../../net/retry.js";
 import { callChatCompletion, type ChatEndpoint } from "./chat-client.js";
 import type { ChatSender } from "./chat-jobs.js";
 import type { ChatRequestBody } from "./chat-types.js";

@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import { BackendCallError, CancelledError, M1Error, isRetryableStatus } from "../../errors.js";
+import { BackendCallError, CancelledError, M1Error, isRetryableStatus } from "../errors.js";
 
 /**
  * HTTP for the OpenAI-compatible backend, on node:http rather than fetch: fetch's dispatcher gives

@@ -1,4 +1,4 @@
-import { BackendCallError, CancelledError } from "../../errors.js";
+import { BackendCallError, CancelledError } from "../errors.js";
 
 /** How failed calls are retried: 408, 409, 429, 5xx, timeouts and connection failures. */
 export interface RetrySettings {
