@@ -116,7 +116,7 @@ async function openOpenAI(
   signal?: AbortSignal,
 ): Promise<OpenedBackend> {
   const { createOpenAICompatibleBackend } = await import("./openai/index.js");
-  const { createTokenCounter } = await import("../tokenizers/index.js");
+  const { loadLocalTokenCounter } = await import("../tokenizers/index.js");
   const { launchServer } = await import("./launcher/index.js");
   const notes: string[] = [];
   let server: LaunchedServer | undefined;
@@ -132,7 +132,7 @@ async function openOpenAI(
       ? loadChatTemplateFile(templatePath)
       : undefined;
     const tokenizer = settings.tokenizerPath
-      ? await createTokenCounter({ tokenizerPath: settings.tokenizerPath }, { signal })
+      ? await loadLocalTokenCounter(settings.tokenizerPath)
       : undefined;
     const backend = await createOpenAICompatibleBackend({
       baseUrls,

@@ -3,9 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BackendSetupError } from "../../src/errors.js";
+import { connectServerTokenCounter, createTokenCounter } from "../../src/backends/openai/index.js";
 import {
-  connectServerTokenCounter,
-  createTokenCounter,
   loadLocalTokenCounter,
   withCountCache,
   type TokenCounter,

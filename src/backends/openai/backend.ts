@@ -1,5 +1,5 @@
 import { BackendCallError, BackendSetupError, CancelledError } from "../../errors.js";
-import { connectServerTokenCounter } from "../../tokenizers/index.js";
+import { connectServerTokenCounter } from "./server-tokenizer.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
 import type { ChatTemplate } from "../chat-template.js";
 import type { Backend, BackendCapabilities, ChatMessage, GenerationSequence } from "../types.js";

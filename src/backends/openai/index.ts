@@ -4,6 +4,14 @@ export { ConnectionFailedError } from "../../net/http.js";
 export { DEFAULT_RETRY_SETTINGS, type RetrySettings } from "../../net/retry.js";
 export { parseServerUrl, type ServerEndpoint } from "./server-pool.js";
 export {
+  connectServerTokenCounter,
+  createServerTokenizer,
+  createTokenCounter,
+  detectServerTokenizer,
+  type ServerTokenizerSource,
+  type TokenizeDialect,
+} from "./server-tokenizer.js";
+export {
   QWEN25_CHAT_TEMPLATE,
   QWEN25_DEFAULT_SYSTEM_PROMPT,
   qwen25ChatTemplate,
