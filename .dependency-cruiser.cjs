@@ -19,6 +19,29 @@ module.exports = {
       from: { path: "^src/", pathNot: "^src/cli/" },
       to: { path: "^src/cli/" },
     },
+    {
+      name: "net-is-plumbing",
+      severity: "error",
+      comment:
+        "src/net/ (HTTP, retries, SSE) serves backends, curate and the hub: it knows only src/errors.ts.",
+      from: { path: "^src/net/" },
+      to: { path: "^src/", pathNot: ["^src/net/", "^src/errors\\.ts$"] },
+    },
+    {
+      name: "random-is-a-leaf",
+      severity: "error",
+      comment: "src/random/ (seeded generators) imports nothing else from src/.",
+      from: { path: "^src/random/" },
+      to: { path: "^src/", pathNot: "^src/random/" },
+    },
+    {
+      name: "tokenizers-below-backends",
+      severity: "error",
+      comment:
+        "Local token counting sits below the backends: the server's /tokenize lives in src/backends/openai/.",
+      from: { path: "^src/tokenizers/" },
+      to: { path: "^src/backends/" },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -36,6 +36,7 @@ import { buildSamplePrompt } from "../src/eval/prompt.js";
 import { questionKey, runExperiment, toStoredQuestion } from "../src/eval/study/runner.js";
 import { scoreSample, type SampleScore } from "../src/eval/scoring/index.js";
 import { EvalStore } from "../src/eval/store/index.js";
+import { Mulberry32 } from "../src/random/index.js";
 import { answeredSampleRow } from "../src/eval/study/sample-row.js";
 import { engineSettings, queryPromptSettings, runStudy } from "../src/eval/study/study.js";
 import type { ModelScript } from "../test/support/scripted-backend.js";
@@ -50,16 +51,10 @@ const THINKING_BUDGET = 512;
 
 // ---- realistic m1-format questions ----------------------------------------------------------
 
-/** A small deterministic generator (mulberry32), so every run sees the same data. */
+/** Uniform numbers from a seeded generator (src/random), so every run sees the same data. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new Mulberry32(seed);
+  return () => generator.nextFloat();
 }
 
 const WORDS = (

@@ -2,7 +2,7 @@ import { trainByteBpe } from "./byte-bpe.js";
 import { SMOKE_CHAT_TEMPLATE } from "./chat-template.js";
 import { SMOKE_CORPUS } from "./corpus.js";
 import { encodeGguf, gguf, type GgufTensor } from "./gguf-writer.js";
-import { SeededRandom } from "./prng.js";
+import { Mulberry32, approximateNormals, type RandomGenerator } from "../random/index.js";
 
 /**
  * The m1 smoke model: a tiny `llama`-architecture GGUF with seeded random weights. It is a test
@@ -108,8 +108,8 @@ function tokenBias(vocabulary: Vocabulary, id: number, tuning: SmokeModelTuning)
 }
 
 /** A matrix with `rows` outputs of `cols` inputs, stored row-major (GGUF dims [cols, rows]). */
-function matrix(random: SeededRandom, cols: number, rows: number, scale: number): Float32Array {
-  return random.normals(cols * rows, scale / Math.sqrt(cols));
+function matrix(random: RandomGenerator, cols: number, rows: number, scale: number): Float32Array {
+  return approximateNormals(random, cols * rows, scale / Math.sqrt(cols));
 }
 
 function ones(length: number): Float32Array {
@@ -126,13 +126,13 @@ function protectFeatureRows(weights: Float32Array, cols: number): Float32Array {
 
 function buildTensors(vocabulary: Vocabulary, tuning: SmokeModelTuning): GgufTensor[] {
   const shape = SMOKE_MODEL_SHAPE;
-  const random = new SeededRandom(tuning.seed);
+  const random = new Mulberry32(tuning.seed);
   const nEmbd = shape.embeddingLength;
   const nVocab = vocabulary.tokens.length;
   const headDim = nEmbd / shape.headCount;
   const nEmbdKv = headDim * shape.headCountKv;
 
-  const embeddings = random.normals(nEmbd * nVocab, tuning.embeddingScale);
+  const embeddings = approximateNormals(random, nEmbd * nVocab, tuning.embeddingScale);
   for (let id = 0; id < nVocab; id++) {
     const row = id * nEmbd;
     embeddings[row + BIAS_DIM] = tuning.biasFeature;

@@ -6,6 +6,7 @@ import { validateEvalConfig } from "../../src/eval/config/load.js";
 import { openStudyBackend } from "../../src/eval/study/model-backend.js";
 import { runStudy } from "../../src/eval/study/study.js";
 import { EvalStore } from "../../src/eval/store/index.js";
+import { Mulberry32 } from "../../src/random/index.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import {
   PROGRESS_BAR_PATTERN,
@@ -48,18 +49,6 @@ const answers = new Map<string, ScriptedAnswer>(
       { reply: index % 3 === 1 ? wrongLetter(item) : item.answer_idx },
     ]),
 );
-
-/** A small deterministic generator (mulberry32), so the kill moments are the same every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let server: FakeOpenAIServer;
 let evalPath: string;
@@ -117,7 +106,9 @@ describe("m1 eval killed with SIGKILL at random moments", () => {
   it(
     "resumes to exactly the clean run's results: same files, every sample once, none lost",
     async () => {
-      const random = seededRandom(20250401);
+      // Seeded, so the kill moments are the same every run.
+      const generator = new Mulberry32(20250401);
+      const random = () => generator.nextFloat();
       const crashDir = tempDir();
       const args = ["eval", "-u", dotlist(overrides(crashDir))];
       // Three requests per sample (think, Wait, answer), two experiments.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +33,13 @@ describe("smoke model builder", () => {
     // GGUF v3 header: magic, version 3.
     expect(first.subarray(0, 4).toString("latin1")).toBe("GGUF");
     expect(first.readUInt32LE(4)).toBe(3);
+  });
+
+  it("keeps version 1's bytes: the same sha256 on every machine (changing the weights means a new version)", () => {
+    expect(SMOKE_MODEL_VERSION).toBe(1);
+    expect(createHash("sha256").update(buildSmokeModel()).digest("hex")).toBe(
+      "36375c6a634683e7b61f1e5811616a945eec0ef9742481ec081d87577c3e04fa",
+    );
   });
 
   it("declares a llama model with a byte-level BPE vocabulary, ChatML control tokens and eos <|im_end|>", async () => {

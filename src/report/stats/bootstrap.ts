@@ -1,4 +1,4 @@
-import { SeededRandom } from "./random.js";
+import { Xoshiro128StarStar } from "../../random/index.js";
 
 /**
  * Paired bootstrap for the difference in accuracy between two experiments on the same questions.
@@ -79,7 +79,7 @@ export function pairedBootstrap(
     throw new RangeError(`resamples must be a whole number >= 1, got ${resamples}`);
   }
   const used = strata.filter((stratum) => stratum.total > 0);
-  const random = new SeededRandom(seed);
+  const random = Xoshiro128StarStar.fromSeed(seed);
   const perStratum = used.map(() => new Float64Array(resamples));
   const pooledDraws = new Float64Array(resamples);
   const averageDraws = new Float64Array(resamples);
