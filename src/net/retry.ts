@@ -1,6 +1,7 @@
 import { BackendCallError, CancelledError } from "../errors.js";
+import { failureKind } from "./failures.js";
 
-/** How failed calls are retried: 408, 409, 429, 5xx, timeouts and connection failures. */
+/** How failed calls are retried: those whose BackendCallError `isRetryable` (see failures.ts). */
 export interface RetrySettings {
   /** Retries after the first attempt (0: fail at once). */
   maxRetries: number;
@@ -38,7 +39,7 @@ export function retryDelayMs(
 
 export interface RetryHooks {
   signal?: AbortSignal;
-  /** Called before each wait, e.g. to mark a server unhealthy or to log. */
+  /** Called before each wait, e.g. to mark a server unhealthy or to tell the user (retryNotices). */
   onRetry?: (error: BackendCallError, retry: number, delayMs: number) => void;
   /** True when the next attempt may go at once (e.g. it will use another, healthy server). */
   retryAtOnce?: (error: BackendCallError, retry: number) => boolean;
@@ -67,6 +68,39 @@ export async function withRetries<T>(
       await sleep(delay, hooks.signal);
     }
   }
+}
+
+/** One retry about to happen, as clients report it to their callers. */
+export interface RetryEvent {
+  error: BackendCallError;
+  /** 0 for the first retry. */
+  retry: number;
+  delayMs: number;
+}
+
+/**
+ * A retry listener that tells the user `retrying in N s: <the error>` once per kind of failure
+ * (`failureKind`: "503 Service Unavailable", "connection dropped", ...), not once per attempt: a
+ * run of 64 parallel sequences behind one overloaded server says it once. `say` gets one line
+ * without a newline (the CLI prefixes and prints it).
+ */
+export function retryNotices(say: (line: string) => void): (event: RetryEvent) => void {
+  const told = new Set<string>();
+  return ({ error, delayMs }) => {
+    const kind = failureKind(error);
+    if (told.has(kind)) return;
+    told.add(kind);
+    say(
+      `${delayMs <= 0 ? "retrying now" : `retrying in ${formatDelay(delayMs)}`}: ${error.message}`,
+    );
+  };
+}
+
+/** "0.3 s", "2.5 s", "12 s". */
+function formatDelay(milliseconds: number): string {
+  const seconds = milliseconds / 1000;
+  const shown = seconds >= 10 ? Math.round(seconds) : Math.max(0.1, Math.round(seconds * 10) / 10);
+  return `${shown} s`;
 }
 
 export function sleep(milliseconds: number, signal?: AbortSignal): Promise<void> {

@@ -10,6 +10,7 @@ import { IncrementalDetokenizer } from "../../src/backends/llama-cpp/incremental
 import { isRemoteModelReference } from "../../src/backends/llama-cpp/model-source.js";
 import { loadLlamaRuntime } from "../../src/backends/llama-cpp/runtime.js";
 import { BackendCallError, BackendSetupError } from "../../src/errors.js";
+import { rejectionOf } from "../support/rejection.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 
 /** Loading models: clear errors for bad files, chat templates, tokenizer facts of the smoke model. */
@@ -39,13 +40,8 @@ async function localServer(
   return { server, origin: `http://127.0.0.1:${port}` };
 }
 
-async function setupError(model: string): Promise<BackendSetupError> {
-  const error = await createLlamaCppBackend({ model, gpu: false }).then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(BackendSetupError);
-  return error as BackendSetupError;
+function setupError(model: string): Promise<BackendSetupError> {
+  return rejectionOf(createLlamaCppBackend({ model, gpu: false }), BackendSetupError);
 }
 
 describe("embedded backend setup", () => {

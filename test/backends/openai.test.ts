@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compileChatTemplate } from "../../src/backends/chat-template.js";
 import type { GenerateRequest } from "../../src/backends/types.js";
 import { BackendSetupError, CancelledError } from "../../src/errors.js";
+import { retryNotices } from "../../src/net/index.js";
 import type { TokenCounter } from "../../src/tokenizers/index.js";
 import {
   startFakeOpenAIServer,
@@ -234,6 +235,34 @@ describe("sequences", () => {
     expect(pieces.join("")).toBe("One two three four five.");
     expect(result.text).toBe("One two three four five.");
     expect(server.completionRequests()).toHaveLength(2);
+  });
+
+  it("retries a 200 whose body is not JSON or has no choices, streamed or not, and says so once per kind", async () => {
+    const server = await start({ model: () => "Vitamin C." });
+    const notices: string[] = [];
+    const announce = retryNotices((line) => notices.push(line));
+    const backend = cleanup.add(
+      await backendFor(server, { tokenizer: toyCounter(), onRetry: announce }),
+    );
+    const sequence = await backend.openSequence("Q");
+    for (const body of ['{"choices":[]}', '{"choices":[{"te', ""]) {
+      for (const onText of [undefined, () => {}]) {
+        server.failNext({ body });
+        const before = server.completionRequests().length;
+        const result = await sequence.generate({
+          maxTokens: 50,
+          stop: [],
+          sampling: GREEDY,
+          onText,
+        });
+        expect(result.text).toBe("Vitamin C.");
+        expect(server.completionRequests().length - before).toBe(2);
+      }
+    }
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(
+      /^retrying in 0\.1 s: http:.*\/v1\/completions returned an unexpected completion \(it has no choices\[0\]\.text\): \{"choices":\[\]\}$/,
+    );
   });
 
   it("counts generated text with the tokenizer, and warns once, when the server reports no usage", async () => {

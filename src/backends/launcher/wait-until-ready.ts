@@ -1,6 +1,5 @@
 import { BackendCallError } from "../../errors.js";
-import { httpExchange } from "../../net/http.js";
-import { sleep } from "../../net/retry.js";
+import { httpExchange, sleep } from "../../net/index.js";
 import type { ProcessExit } from "./server-process.js";
 
 export type ReadyOutcome =

@@ -4,9 +4,13 @@ import type { TokenCounter } from "../../tokenizers/types.js";
 import type { ChatTemplate } from "../chat-template.js";
 import type { Backend, BackendCapabilities, ChatMessage, GenerationSequence } from "../types.js";
 import { CompletionClient, type RetryEvent } from "./completion-client.js";
-import { createHttpAgents, type HttpAgents } from "../../net/http.js";
+import {
+  createHttpAgents,
+  DEFAULT_RETRY_SETTINGS,
+  type HttpAgents,
+  type RetrySettings,
+} from "../../net/index.js";
 import { qwen25ChatTemplate } from "./qwen-chat-template.js";
-import { DEFAULT_RETRY_SETTINGS, type RetrySettings } from "../../net/retry.js";
 import { HttpSequence } from "./sequence.js";
 import { ServerPool, parseServerUrl, type ServerEndpoint } from "./server-pool.js";
 import { listServedModels } from "./served-models.js";

@@ -1,10 +1,14 @@
-import type { BackendCallError } from "../../errors.js";
 import {
   ConnectionFailedError,
+  describeCall,
   httpExchange,
+  parseJsonBody,
   readBodyText,
+  withRetries,
   type HttpAgents,
-} from "../../net/http.js";
+  type RetryEvent as NetRetryEvent,
+  type RetrySettings,
+} from "../../net/index.js";
 import {
   completionRequestBody,
   parseCompletionResponse,
@@ -12,7 +16,6 @@ import {
   type CompletionCall,
   type CompletionOutcome,
 } from "./completions.js";
-import { withRetries, type RetrySettings } from "../../net/retry.js";
 import type { ServerEndpoint, ServerPool } from "./server-pool.js";
 
 /** A sequence's hold on one server; moved to another when its server stops answering. */
@@ -20,11 +23,8 @@ export interface ServerPin {
   server: ServerEndpoint;
 }
 
-export interface RetryEvent {
-  error: BackendCallError;
-  /** 0 for the first retry. */
-  retry: number;
-  delayMs: number;
+/** A retry of a completion call, and the server it went to. */
+export interface RetryEvent extends NetRetryEvent {
   server: string;
 }
 
@@ -81,7 +81,14 @@ export class CompletionClient {
             async (response) =>
               call.stream
                 ? readCompletionStream(response.body, url, onAttemptText)
-                : parseCompletionResponse(parseJson(await readBodyText(response.body)), url),
+                : parseCompletionResponse(
+                    parseJsonBody(
+                      await readBodyText(response.body),
+                      describeCall({ method: "POST", url }),
+                      response.status,
+                    ),
+                    url,
+                  ),
           );
           pool.markHealthy(server);
           return outcome;
@@ -108,13 +115,5 @@ export class CompletionClient {
           }),
       },
     );
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
   }
 }

@@ -1,6 +1,6 @@
 import { BackendCallError, isRetryableStatus } from "../../errors.js";
+import { MalformedResponseError, serverSentEventData } from "../../net/index.js";
 import type { SamplingOptions } from "../types.js";
-import { serverSentEventData } from "../../net/sse.js";
 
 /** One `POST /v1/completions` call as the backend makes it. */
 export interface CompletionCall {
@@ -48,7 +48,7 @@ export function completionRequestBody(call: CompletionCall): Record<string, unkn
 
 type Json = Record<string, unknown>;
 
-/** Read a non-streamed completion response. */
+/** Read a non-streamed completion response (no `choices[0].text`: a retryable malformed reply). */
 export function parseCompletionResponse(json: unknown, url: string): CompletionOutcome {
   const body = asObject(json);
   const choice = firstChoice(body);
@@ -102,9 +102,7 @@ export async function readCompletionStream(
     if (chunkUsage.completionTokens !== undefined) usage = chunkUsage;
   }
   if (!finish) {
-    throw new BackendCallError(`the stream from ${url} ended before the completion finished`, {
-      isRetryable: true,
-    });
+    throw new MalformedResponseError(`the stream from ${url} ended before the completion finished`);
   }
   return { text, ...finish, ...usage };
 }
@@ -173,10 +171,11 @@ function asObject(value: unknown): Json {
     : {};
 }
 
-function malformed(url: string, what: string, got: unknown): BackendCallError {
+/** A 2xx reply that is not a completion: retried, like a dropped connection. */
+function malformed(url: string, what: string, got: unknown): MalformedResponseError {
   const shown = typeof got === "string" ? got : JSON.stringify(got);
-  return new BackendCallError(
+  return new MalformedResponseError(
     `${url} returned an unexpected completion (${what}): ${shown.slice(0, 300)}`,
-    { isRetryable: false },
+    { status: 200 },
   );
 }

@@ -1,7 +1,10 @@
 export { createOpenAICompatibleBackend, type OpenAICompatibleBackendOptions } from "./backend.js";
 export type { RetryEvent } from "./completion-client.js";
-export { ConnectionFailedError } from "../../net/http.js";
-export { DEFAULT_RETRY_SETTINGS, type RetrySettings } from "../../net/retry.js";
+export {
+  ConnectionFailedError,
+  DEFAULT_RETRY_SETTINGS,
+  type RetrySettings,
+} from "../../net/index.js";
 export { parseServerUrl, type ServerEndpoint } from "./server-pool.js";
 export {
   connectServerTokenCounter,

@@ -1,5 +1,5 @@
 import { BackendCallError } from "../../errors.js";
-import { requestJson, type HttpAgents } from "../../net/http.js";
+import { requestJson, type HttpAgents } from "../../net/index.js";
 import type { ServerEndpoint } from "./server-pool.js";
 
 /**

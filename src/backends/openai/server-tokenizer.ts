@@ -1,6 +1,12 @@
 import { BackendCallError, BackendSetupError, M1Error } from "../../errors.js";
-import { ConnectionFailedError, requestJson, type HttpAgents } from "../../net/http.js";
-import { DEFAULT_RETRY_SETTINGS, withRetries, type RetrySettings } from "../../net/retry.js";
+import {
+  ConnectionFailedError,
+  DEFAULT_RETRY_SETTINGS,
+  requestJson,
+  withRetries,
+  type HttpAgents,
+  type RetrySettings,
+} from "../../net/index.js";
 import {
   TOKENIZER_FLAG_FIX,
   loadLocalTokenCounter,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { requestJson, type HttpAgents } from "../../net/http.js";
+import { requestJson, type HttpAgents } from "../../net/index.js";
 import { BackendCallError } from "../../errors.js";
 import type { ChatAnswer, ChatRequestBody } from "./chat-types.js";
 import { estimateMessageTokens } from "./token-estimate.js";

@@ -1,5 +1,4 @@
-import { createHttpAgents } from "../../net/http.js";
-import { withRetries } from "../../net/retry.js";
+import { createHttpAgents, withRetries } from "../../net/index.js";
 import { callChatCompletion, type ChatEndpoint } from "./chat-client.js";
 import type { ChatSender } from "./chat-jobs.js";
 import type { ChatRequestBody } from "./chat-types.js";

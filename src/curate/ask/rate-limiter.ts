@@ -1,4 +1,4 @@
-import { sleep } from "../../net/retry.js";
+import { sleep } from "../../net/index.js";
 
 /**
  * Per-model request and token budgets, as providers enforce them (e.g. DeepSeek-R1 on m1's
