@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { huatuoRows, runCli, writeJsonl } from "../train/support.js";
+import { runCli } from "../support/cli.js";
+import { huatuoRows, writeJsonl } from "../train/support.js";
 
 /**
  * Settings through every command's config path (`eval -c/-u`, `curate run pipeline.yaml`,

@@ -1,13 +1,12 @@
-import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { mapMedqaRows } from "../../src/curate/collect/medqa.js";
 import { readRows } from "../../src/io/rows.js";
 import { startFakeChatServer, type FakeChatServer } from "../fixtures/fake-chat-server.js";
+import { startM1 } from "../support/cli.js";
 import { path, useTempDir } from "./support/temp-dir.js";
 
-const BIN = new URL("../../bin/m1.js", import.meta.url).pathname;
 const HUATUO = new URL("../../data/huatuo-demo/demo_data.json", import.meta.url).pathname;
 const tempDir = useTempDir();
 let server: FakeChatServer | undefined;
@@ -38,19 +37,13 @@ function cachedUserMessages(cachePath: string): string[] {
 }
 
 function runAsk(args: string[]): { exited: Promise<number | null>; kill: () => void } {
-  const child = spawn(process.execPath, [BIN, "curate", "ask", ...args], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const cli = startM1(["curate", "ask", ...args]);
   return {
-    exited: new Promise((resolve) =>
-      child.on("exit", (code) => {
-        if (code !== 0 && code !== null) process.stderr.write(stderr);
-        resolve(code);
-      }),
-    ),
-    kill: () => child.kill("SIGKILL"),
+    exited: cli.done.then(({ code, stderr }) => {
+      if (code !== 0 && code !== null) process.stderr.write(stderr);
+      return code;
+    }),
+    kill: () => cli.child.kill("SIGKILL"),
   };
 }
 

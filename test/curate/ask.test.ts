@@ -18,7 +18,7 @@ import {
   type FakeChatRequest,
   type FakeChatServer,
 } from "../fixtures/fake-chat-server.js";
-import { runCli } from "./support/run-cli.js";
+import { runCli } from "../support/cli.js";
 import { path, useTempDir } from "./support/temp-dir.js";
 
 const HUATUO = new URL("../../data/huatuo-demo/demo_data.json", import.meta.url).pathname;

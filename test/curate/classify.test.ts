@@ -12,7 +12,7 @@ import {
 } from "../../src/curate/classify/mesh-rubric.js";
 import { readRows, type Row } from "../../src/io/rows.js";
 import { startFakeChatServer, type FakeChatServer } from "../fixtures/fake-chat-server.js";
-import { runCli } from "./support/run-cli.js";
+import { runCli } from "../support/cli.js";
 import { path, useTempDir } from "./support/temp-dir.js";
 
 const m1Row = JSON.parse(

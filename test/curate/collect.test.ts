@@ -9,7 +9,7 @@ import type { CollectedRow } from "../../src/curate/collect/unified-row.js";
 import { defaultRng } from "../../src/curate/rng/generator.js";
 import { InputError } from "../../src/errors.js";
 import { readRows, writeRows } from "../../src/io/rows.js";
-import { runCli } from "./support/run-cli.js";
+import { runCli } from "../support/cli.js";
 import { path, useTempDir } from "./support/temp-dir.js";
 
 const PUBMEDQA = new URL("../../data/pubmedqa/ori_pqal.json", import.meta.url).pathname;

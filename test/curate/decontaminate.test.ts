@@ -5,7 +5,8 @@ import { decontaminate } from "../../src/curate/dedup/decontaminate.js";
 import { readRows } from "../../src/io/rows.js";
 import { bruteForceCrossPairs } from "../fixtures/dedup/oracle.js";
 import { nearDuplicateFamilies } from "../fixtures/dedup/random-texts.js";
-import { runCli, useTempDir } from "../fixtures/dedup/run-cli.js";
+import { runCli } from "../support/cli.js";
+import { useTempDir } from "../support/temp-dirs.js";
 
 const tempDir = useTempDir();
 

@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readRows } from "../../src/io/rows.js";
-import { runCli, useTempDir } from "../fixtures/dedup/run-cli.js";
+import { runCli } from "../support/cli.js";
+import { useTempDir } from "../support/temp-dirs.js";
 
 const tempDir = useTempDir();
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isCorrectResponse } from "../../src/curate/filter/correctness.js";
 import { filterRows } from "../../src/curate/filter/filter-rows.js";
 import { readRows, type Row } from "../../src/io/rows.js";
-import { runCli } from "./support/run-cli.js";
+import { runCli } from "../support/cli.js";
 import { path, useTempDir } from "./support/temp-dir.js";
 
 const m1Row = JSON.parse(

@@ -12,7 +12,7 @@ import {
   type FakeChatRequest,
   type FakeChatServer,
 } from "../fixtures/fake-chat-server.js";
-import { runCli } from "./support/run-cli.js";
+import { runCli } from "../support/cli.js";
 import { path, useTempDir } from "./support/temp-dir.js";
 
 const readJsonl = (file: string) => parseJsonLines(readFileSync(file, "utf8"), file);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { defaultRng } from "../../src/curate/rng/generator.js";
 import { selectRows } from "../../src/curate/select/select-rows.js";
 import { readRows, type Row } from "../../src/io/rows.js";
-import { runCli } from "./support/run-cli.js";
+import { runCli } from "../support/cli.js";
 import { path, useTempDir } from "./support/temp-dir.js";
 
 const tempDir = useTempDir();

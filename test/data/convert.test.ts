@@ -5,9 +5,10 @@ import { describe, expect, test } from "vitest";
 import { convertBenchmark, type ConvertRequest } from "../../src/data/convert/index.js";
 import { shuffleForItem } from "../../src/data/convert/shuffle.js";
 import { loadEvalDataset, type EvalFileContent } from "../../src/eval/datasets/index.js";
-import { fixture, useTempDir, writeIn } from "./helpers.js";
+import { fixture, writeIn } from "./helpers.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 
-const tempDir = useTempDir();
+const tempDir = useTempDirs("m1-datasets-");
 
 async function convert(
   kind: ConvertRequest["kind"],

@@ -4,9 +4,11 @@ import { describe, expect, test } from "vitest";
 import { hubCachePath } from "../../src/data/hub/download.js";
 import { M1_EVAL_DATA } from "../../src/data/hub/m1-eval.js";
 import { BODY, BODY_MD5, startFakeHub } from "./fake-hub.js";
-import { errorLines, filesIn, fixture, runM1, runM1InProcess, useTempDir, writeIn } from "./helpers.js";
+import { errorLines, filesIn, fixture, writeIn } from "./helpers.js";
+import { useTempDirs } from "../support/temp-dirs.js";
+import { runCli, runM1 } from "../support/cli.js";
 
-const tempDir = useTempDir();
+const tempDir = useTempDirs("m1-datasets-");
 
 // The one run of the real binary (exit code and stderr end to end). It starts while the file is
 // collected, so the slow process start overlaps the in-process tests.
@@ -121,7 +123,7 @@ describe("m1 data convert exits 2 on bad input, names file, line/item and field,
     test(`rejects ${name}`, async () => {
       const dir = tempDir();
       const outDir = join(dir, "out");
-      const result = await runM1InProcess(["data", "convert", ...args(dir, join(outDir, "out.json"))]);
+      const result = await runCli(["data", "convert", ...args(dir, join(outDir, "out.json"))]);
       expect(result.code).toBe(2);
       const [first, ...rest] = errorLines(result.stderr);
       expect(first).toMatch(expected);
@@ -136,7 +138,7 @@ describe("m1 data convert exits 2 on bad input, names file, line/item and field,
     const out = writeIn(dir, "eval.json", { medqa: [medqaRow] });
     const before = readFileSync(out, "utf8");
     const bad = writeIn(dir, "bad.jsonl", jsonl({ ...medqaRow, answer_idx: "Q" }));
-    const result = await runM1InProcess(["data", "convert", "--from", "medqa", "--in", bad, "--out", out, "--append"]);
+    const result = await runCli(["data", "convert", "--from", "medqa", "--in", bad, "--out", out, "--append"]);
     expect(result.code).toBe(2);
     expect(readFileSync(out, "utf8")).toBe(before);
     expect(filesIn(dir)).toEqual(["bad.jsonl", "eval.json"]);
@@ -147,7 +149,7 @@ describe("m1 data convert end to end", () => {
   test("converts a fixture and prints what it wrote", async () => {
     const dir = tempDir();
     const out = join(dir, "eval.json");
-    const result = await runM1InProcess(["data", "convert", "--from", "medqa", "--in", fixture("medqa_us_test.jsonl"), "--out", out]);
+    const result = await runCli(["data", "convert", "--from", "medqa", "--in", fixture("medqa_us_test.jsonl"), "--out", out]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`wrote 3 items as source 'MedQA_USLME_test' to ${out} (sources: MedQA_USLME_test)\n`);
   });
@@ -167,7 +169,7 @@ describe("m1 data convert end to end", () => {
 describe("m1 data check", () => {
   test("exits 2 with one line naming the item and field of a bad file", async () => {
     const path = writeIn(tempDir(), "bad.json", { medqa: [medqaRow, { ...medqaRow, answer_idx: "Z" }] });
-    const result = await runM1InProcess(["data", "check", path]);
+    const result = await runCli(["data", "check", path]);
     expect(result.code).toBe(2);
     expect(errorLines(result.stderr)).toEqual([
       expect.stringMatching(/bad\.json: item medqa\[1\]: answer_idx: 'Z' is not among the options A, B \(fix: /),
@@ -177,7 +179,7 @@ describe("m1 data check", () => {
   test("prints per-source item and dropped counts of an eval file", async () => {
     const mismatched = { ...medqaRow, answer: "y" };
     const path = writeIn(tempDir(), "eval.json", { medqa: [medqaRow, mismatched], pubmedqa: [medqaRow] });
-    const result = await runM1InProcess(["data", "check", path]);
+    const result = await runCli(["data", "check", path]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       "source    items  dropped\nmedqa         2        1\npubmedqa      1        0\ntotal         3        1\n",
@@ -202,7 +204,7 @@ describe("m1 data fetch m1-eval", () => {
     const hub = await startFakeHub();
     const cacheDir = tempDir();
     const result = await withEndpoint(hub.endpoint, () =>
-      runM1InProcess(["data", "fetch", "m1-eval", "--cache-dir", cacheDir, "--md5", BODY_MD5, "--quiet"]),
+      runCli(["data", "fetch", "m1-eval", "--cache-dir", cacheDir, "--md5", BODY_MD5, "--quiet"]),
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${join(cacheDir, "hub", "datasets", "UCSC-VLAA", "m1_eval_data", "main", "m1_eval_data.json")}\n`);
@@ -213,7 +215,7 @@ describe("m1 data fetch m1-eval", () => {
     const hub = await startFakeHub();
     const cacheDir = tempDir();
     const result = await withEndpoint(hub.endpoint, () =>
-      runM1InProcess(["data", "fetch", "m1-eval", "--cache-dir", cacheDir, "--quiet"]),
+      runCli(["data", "fetch", "m1-eval", "--cache-dir", cacheDir, "--quiet"]),
     );
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split("\n")).toEqual([expect.stringMatching(/m1: error: downloaded m1_eval_data\.json has md5/)]);
@@ -221,7 +223,7 @@ describe("m1 data fetch m1-eval", () => {
   });
 
   test("exits 2 on a malformed --md5", async () => {
-    const result = await runM1InProcess(["data", "fetch", "m1-eval", "--md5", "abc"]);
+    const result = await runCli(["data", "fetch", "m1-eval", "--md5", "abc"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--md5: 'abc' is not an md5 sum/);
   });

@@ -5,9 +5,9 @@ import { InputError } from "../../src/errors.js";
 import { HubDownloadError, hubCachePath } from "../../src/data/hub/download.js";
 import { fetchM1EvalData, M1_EVAL_DATA } from "../../src/data/hub/m1-eval.js";
 import { BODY, BODY_MD5, FILE_PATH, startFakeHub } from "./fake-hub.js";
-import { useTempDir } from "./helpers.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 
-const tempDir = useTempDir();
+const tempDir = useTempDirs("m1-datasets-");
 describe("fetchM1EvalData against a fake hub", () => {
   test("downloads into the hub cache through the redirect, verifies the md5, then reuses the cached copy", async () => {
     const hub = await startFakeHub();

@@ -5,9 +5,10 @@ import { convertBenchmark } from "../../src/data/convert/index.js";
 import { HUATUO_PUBMEDQA_INSTRUCTION } from "../../src/data/convert/pubmedqa.js";
 import { loadEvalDataset, md5Hex, type EvalFileContent, type EvalItem } from "../../src/eval/datasets/index.js";
 import { bundledDataPath } from "../../src/paths.js";
-import { useTempDir, writeIn } from "./helpers.js";
+import { writeIn } from "./helpers.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 
-const tempDir = useTempDir();
+const tempDir = useTempDirs("m1-datasets-");
 const ORI_PQAL = bundledDataPath("pubmedqa", "ori_pqal.json");
 const GROUND_TRUTH = bundledDataPath("pubmedqa", "test_ground_truth.json");
 

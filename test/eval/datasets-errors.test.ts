@@ -1,9 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { InputError } from "../../src/errors.js";
 import { loadEvalDataset } from "../../src/eval/datasets/index.js";
-import { useTempDir, writeIn } from "../data/helpers.js";
+import { writeIn } from "../data/helpers.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 
-const tempDir = useTempDir();
+const tempDir = useTempDirs("m1-datasets-");
 const good = { question: "Q?", options: { A: "x", B: "y" }, answer: "x", answer_idx: "A" };
 
 /** Each bad file, and what the one-line error must say (file, item, field). */

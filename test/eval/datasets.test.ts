@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { loadEvalDataset, md5Hex, parseEvalFile } from "../../src/eval/datasets/index.js";
-import { fixture, useTempDir, writeIn } from "../data/helpers.js";
+import { fixture, writeIn } from "../data/helpers.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 
-const tempDir = useTempDir();
+const tempDir = useTempDirs("m1-datasets-");
 const item = (letter: string, answer: string) => ({
   question: "Which one?",
   options: { A: "alpha", B: "beta", C: "gamma" },

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { STORE_FILE_NAME } from "../../src/eval/store/index.js";
-import { CLI_TEST_TIMEOUT_MS, runM1, startM1, useTempDirs } from "../fixtures/eval/cli.js";
+import { CLI_TEST_TIMEOUT_MS, runM1, startM1 } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 
 /**
  * `m1 demo` runs through `m1 eval`'s path: the same summary, warnings and exit codes (0 done,

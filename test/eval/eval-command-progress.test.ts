@@ -2,13 +2,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
-import {
-  M1_BIN,
-  PROGRESS_BAR_PATTERN,
-  REPO_ROOT,
-  useTempDirs,
-  CLI_TEST_TIMEOUT_MS,
-} from "../fixtures/eval/cli.js";
+import { PROGRESS_BAR_PATTERN } from "../fixtures/eval/cli.js";
+import { M1_BIN, REPO_ROOT, CLI_TEST_TIMEOUT_MS } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import {
   makeItems,
   scriptedMedicalModel,

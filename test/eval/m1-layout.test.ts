@@ -7,7 +7,7 @@ import { InputError } from "../../src/errors.js";
 import { discoverExperiments } from "../../src/report/discover.js";
 import { SampleLoader } from "../../src/report/samples.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/outputs.js";
 
 const BUDGET_128 = "250319-ablation-thinking_budget/m1-7B-1K/thinking_buget_128/version_0";
 

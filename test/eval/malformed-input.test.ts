@@ -2,15 +2,9 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
-import {
-  filesUnder,
-  linesOf,
-  runM1,
-  runM1Batch,
-  useTempDirs,
-  type CaseResult,
-  CLI_TEST_TIMEOUT_MS,
-} from "../fixtures/eval/cli.js";
+import { filesUnder, linesOf, runM1Batch, type CaseResult } from "../fixtures/eval/cli.js";
+import { runM1, CLI_TEST_TIMEOUT_MS } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import { makeItems, writeEvalFile } from "../fixtures/eval/medical-model.js";
 
 /**

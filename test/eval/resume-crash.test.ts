@@ -8,16 +8,15 @@ import { runStudy } from "../../src/eval/study/study.js";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { Mulberry32 } from "../../src/random/index.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
+import { PROGRESS_BAR_PATTERN, filesUnder } from "../fixtures/eval/cli.js";
 import {
-  PROGRESS_BAR_PATTERN,
-  filesUnder,
   runM1,
   startM1,
-  useTempDirs,
-  type CliResult,
+  type ProcessResult,
   type RunningCli,
   CLI_TEST_TIMEOUT_MS,
-} from "../fixtures/eval/cli.js";
+} from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import {
   makeItems,
   scriptedMedicalModel,
@@ -135,7 +134,7 @@ describe("m1 eval killed with SIGKILL at random moments", () => {
       expect(killedAfter.every((count) => count > 0)).toBe(true);
 
       // Rerun the same command until it finishes.
-      let final: CliResult | undefined;
+      let final: ProcessResult | undefined;
       for (let attempt = 0; attempt < 3 && final?.code !== 0; attempt++) final = await runM1(args);
       expect(final!.stderr).toMatch(/resuming \(\d+\/24 samples done\)/);
       expect(final!.code, final!.stderr).toBe(0);

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
-import { linesOf, runM1, useTempDirs, CLI_TEST_TIMEOUT_MS } from "../fixtures/eval/cli.js";
+import { linesOf } from "../fixtures/eval/cli.js";
+import { runM1, CLI_TEST_TIMEOUT_MS } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import {
   makeItems,
   scriptedMedicalModel,

@@ -6,7 +6,7 @@ import { openStudyBackend } from "../../src/eval/study/model-backend.js";
 import { runStudy, type StudyResult } from "../../src/eval/study/study.js";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
-import { useTempDirs } from "../fixtures/eval/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import {
   makeItems,
   scriptedMedicalModel,

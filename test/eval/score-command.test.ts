@@ -5,14 +5,14 @@
  * straight to `scoreResultsFile`, the function the command calls, since every CLI start loads all
  * commands (seconds on a busy machine).
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
 import { scoreResultsFile } from "../../src/eval/scoring/index.js";
-import { PACKAGE_ROOT, bundledDataPath } from "../../src/paths.js";
+import { bundledDataPath } from "../../src/paths.js";
+import { runM1 } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 
 interface DemoItem {
   question: string;
@@ -71,36 +71,14 @@ const PYTHON_METRICS_JSON = `{
   }
 }`;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const workDir = useTempDirs("m1-score-");
 
-/** The real binary in a child process. */
-function spawnM1(args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(PACKAGE_ROOT, "bin", "m1.js"), ...args],
-      { env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-const workDirs: string[] = [];
-afterAll(() => {
-  for (const directory of workDirs) rmSync(directory, { recursive: true, force: true });
-});
-
-function workDir(): string {
-  const directory = mkdtempSync(join(tmpdir(), "m1-score-"));
-  workDirs.push(directory);
-  return directory;
+/** The real binary in a child process: its exit code and output. */
+async function spawnM1(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runM1(args);
+  return { code, stdout, stderr };
 }
 
 function writeResults(directory: string, content: unknown, name = "results.json"): string {

@@ -11,7 +11,8 @@ import {
   type StoredSample,
 } from "../../src/eval/store/index.js";
 import { runReport } from "../../src/report/run-report.js";
-import { runCli, temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { temporaryDirectory } from "../fixtures/report/outputs.js";
+import { runCli } from "../support/cli.js";
 
 /** A store m1 wrote at schema version 1 (see test/fixtures/store/README.md). */
 const V1_STORE = new URL("../fixtures/store/m1-schema-v1.sqlite", import.meta.url).pathname;

@@ -3,15 +3,9 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { EvalStore } from "../../src/eval/store/index.js";
-import {
-  CLI_TEST_TIMEOUT_MS,
-  PROGRESS_BAR_PATTERN,
-  PUBMEDQA_DEMO,
-  filesUnder,
-  runM1,
-  useTempDirs,
-  type CliResult,
-} from "../fixtures/eval/cli.js";
+import { PROGRESS_BAR_PATTERN, PUBMEDQA_DEMO, filesUnder } from "../fixtures/eval/cli.js";
+import { CLI_TEST_TIMEOUT_MS, runM1, type ProcessResult } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 
 /**
@@ -58,7 +52,7 @@ const OUR_RESULT_FIELDS = [
 ];
 
 let outputDir: string;
-let run: CliResult;
+let run: ProcessResult;
 let modelPath: string;
 
 beforeAll(async () => {

@@ -9,7 +9,8 @@ import { formatStudySummary } from "../../src/report/study-summary.js";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import { toyTokenCount } from "../fixtures/openai/toy-tokenizer.js";
-import { filesUnder, useTempDirs } from "../fixtures/eval/cli.js";
+import { filesUnder } from "../fixtures/eval/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import {
   AFTER_WAIT,
   DEFAULT_THINKING,

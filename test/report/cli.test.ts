@@ -2,7 +2,8 @@ import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { M1_OUTPUTS, runCli, temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/outputs.js";
+import { runCli } from "../support/cli.js";
 
 /** `m1 report` through the command line: stdout, exit codes and one-line errors. */
 const BUDGET_128 = "250319-ablation-thinking_budget/m1-7B-1K/thinking_buget_128/version_0";

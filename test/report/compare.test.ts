@@ -3,7 +3,7 @@ import type { Comparison } from "../../src/report/compare.js";
 import type { ReportOutputFormat } from "../../src/report/output-formats.js";
 import { runReport } from "../../src/report/run-report.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/outputs.js";
 
 /**
  * Two budgets on the same 30 questions with known flips:

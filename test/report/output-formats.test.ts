@@ -5,7 +5,7 @@ import type { ReportOutputFormat } from "../../src/report/output-formats.js";
 import { pythonFloatRepr as pythonFloat } from "../../src/python/float.js";
 import { runReport } from "../../src/report/run-report.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/outputs.js";
 
 async function report(directory: string, format: ReportOutputFormat = "md", by?: SweepParameter) {
   return runReport({ directories: [directory], format, by });

@@ -9,7 +9,7 @@ import { svgToPng } from "../../src/report/plots/render.js";
 import { runReport } from "../../src/report/run-report.js";
 import { SampleLoader } from "../../src/report/samples.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/outputs.js";
 
 const ARTIFACTS = join(process.cwd(), "test-artifacts", "report");
 const SOURCES = ["MedMCQA_validation", "MedQA_USLME_test", "PubMedQA_test"];

@@ -8,7 +8,7 @@ import type { AccuracyRow } from "../../src/report/accuracy.js";
 import { runReport } from "../../src/report/run-report.js";
 import { formatStudySummary } from "../../src/report/study-summary.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { temporaryDirectory } from "../fixtures/report/outputs.js";
 
 const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
 

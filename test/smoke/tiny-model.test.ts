@@ -4,14 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Command } from "commander";
-import { registerSmokeModel } from "../../src/cli/commands/smoke-model.js";
 import {
   buildSmokeModel,
   ensureSmokeModel,
   SMOKE_CHAT_TEMPLATE,
   SMOKE_MODEL_VERSION,
 } from "../../src/smoke/index.js";
+import { runCli } from "../support/cli.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 
 let scratch: string;
@@ -78,18 +77,10 @@ describe("smoke model builder", () => {
 
   it("`m1 smoke-model --out FILE` writes the model and prints its path and size", async () => {
     const out = join(scratch, "cli", "smoke.gguf");
-    const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-    try {
-      const program = new Command("m1").exitOverride();
-      registerSmokeModel(program);
-      await program.parseAsync(["node", "m1", "smoke-model", "--out", out]);
-      expect(stdout.mock.calls.map(([text]) => String(text)).join("")).toBe(`${out}\n`);
-      const size = (await stat(out)).size;
-      expect(stderr.mock.calls.map(([text]) => String(text)).join("")).toContain(`${size} bytes`);
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
+    const { code, stdout, stderr } = await runCli(["smoke-model", "--out", out]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${out}\n`);
+    const size = (await stat(out)).size;
+    expect(stderr).toContain(`${size} bytes`);
   });
 });

@@ -10,10 +10,10 @@ import {
   QWEN_TOKENIZER,
   QWEN_TOKENIZER_CONFIG,
   huatuoRows,
-  runCli,
   temporaryFolder,
   writeJsonl,
 } from "./support.js";
+import { runCli } from "../support/cli.js";
 
 // The command-line tests, in one file: loading the whole CLI (every command) is the slow part.
 

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { vi } from "vitest";
 
 export const FIXTURES = join(import.meta.dirname, "..", "fixtures", "train");
 export const QWEN_DIR = join(FIXTURES, "qwen2.5-instruct");
@@ -58,43 +57,6 @@ export function readJsonl<T = Record<string, unknown>>(path: string): T[] {
     .split("\n")
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as T);
-}
-
-/**
- * Run the m1 CLI in this process; returns the exit code and what it printed. The CLI (every
- * command) is imported on first use, so test files that do not need it do not pay for it.
- */
-export async function runCli(
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const outSpy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const errSpy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  // main() installs m1's Ctrl-C handler; take it off again so the test runner's own SIGTERM works.
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const before = signals.map((signal) => new Set(process.listeners(signal)));
-  try {
-    process.exitCode = undefined;
-    const { main } = await import("../../src/cli/main.js");
-    const code = await main(["node", "m1", ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    outSpy.mockRestore();
-    errSpy.mockRestore();
-    process.exitCode = undefined;
-    signals.forEach((signal, index) => {
-      for (const listener of process.listeners(signal)) {
-        if (!before[index]!.has(listener)) process.off(signal, listener);
-      }
-    });
-  }
 }
 
 /** True when a `python3` (3.10 or newer, as the training stack needs) runs here. */

@@ -9,7 +9,7 @@ import { buildViewServer, CONTENT_SECURITY_POLICY, loopbackHosts } from "../../s
 import type { ViewDatabase } from "../../src/view/view-db.js";
 import { FILE_EXPERIMENT_ID_BASE, openViewDatabase } from "../../src/view/view-db.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { M1_OUTPUTS, temporaryDirectory } from "../fixtures/report/outputs.js";
 
 interface Served {
   view: ViewDatabase;

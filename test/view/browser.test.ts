@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningViewer } from "../../src/view/start.js";
 import { startViewer } from "../../src/view/start.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { temporaryDirectory } from "../fixtures/report/outputs.js";
 
 /**
  * The viewer in a real browser (Debian's chromium through playwright-core): one launch for the

@@ -6,7 +6,7 @@ import { buildViewServer } from "../../src/view/server.js";
 import type { ViewDatabase } from "../../src/view/view-db.js";
 import { openViewDatabase } from "../../src/view/view-db.js";
 import { buildSweepStore } from "../fixtures/report/build-store.js";
-import { temporaryDirectory } from "../fixtures/report/run-cli.js";
+import { temporaryDirectory } from "../fixtures/report/outputs.js";
 
 /**
  * A 50,000-sample store (5 budgets x 5 sources x 2,000 questions): the viewer answers with one
