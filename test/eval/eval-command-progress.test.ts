@@ -1,16 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
+import { describe, expect, it } from "vitest";
 import { PROGRESS_BAR_PATTERN } from "../fixtures/eval/cli.js";
 import { M1_BIN, REPO_ROOT, CLI_TEST_TIMEOUT_MS } from "../support/cli.js";
 import { useTempDirs } from "../support/temp-dirs.js";
-import {
-  makeItems,
-  scriptedMedicalModel,
-  writeEvalFile,
-  type ScriptedAnswer,
-} from "../fixtures/eval/medical-model.js";
+import { makeItems } from "../fixtures/eval/medical-model.js";
+import { answersFor, useScriptedStudy } from "../fixtures/eval/scripted-study.js";
 
 /**
  * The progress bar of `m1 eval` on a terminal: run under `script` (a pseudo-terminal), it shows
@@ -21,24 +16,19 @@ import {
 const tempDir = useTempDirs("m1-progress-");
 const hasScript = spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
 const items = makeItems("alpha", 8);
-const answers = new Map<string, ScriptedAnswer>(
-  items.map((item, index) => [item.question, { reply: index < 6 ? item.answer_idx : "A" }]),
-);
-
-let server: FakeOpenAIServer;
-let evalPath: string;
-beforeAll(async () => {
-  server = await startFakeOpenAIServer({ model: scriptedMedicalModel(answers) });
-  server.failNext({ delayMs: 50 }, 100_000);
-  evalPath = writeEvalFile(join(tempDir(), "progress.json"), { alpha: items });
+const setup = useScriptedStudy({
+  dir: tempDir,
+  evalFile: "progress.json",
+  sources: { alpha: items },
+  answers: answersFor({ alpha: items }, (item, index) => (index < 6 ? item.answer_idx : "A")),
+  latencyMs: 50,
 });
-afterAll(() => server.close());
 
 /** Run `m1 eval` on a pseudo-terminal; resolves to everything the terminal showed. */
 function runOnTerminal(extraFlags: string[]): Promise<{ code: number | null; screen: string }> {
   const dotlist = [
-    `eval_data_path=${evalPath}`,
-    `base_url=${server.baseUrl}`,
+    `eval_data_path=${setup.evalPath}`,
+    `base_url=${setup.server.baseUrl}`,
     "force_think=True",
     "max_new_tokens=48",
     "concurrency=2",

@@ -1,13 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { validateEvalConfig } from "../../src/eval/config/load.js";
-import { openStudyBackend } from "../../src/eval/study/model-backend.js";
-import { runStudy } from "../../src/eval/study/study.js";
-import { EvalStore } from "../../src/eval/store/index.js";
 import { Mulberry32 } from "../../src/random/index.js";
-import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import { PROGRESS_BAR_PATTERN, filesUnder } from "../fixtures/eval/cli.js";
 import {
   runM1,
@@ -17,13 +12,13 @@ import {
   CLI_TEST_TIMEOUT_MS,
 } from "../support/cli.js";
 import { useTempDirs } from "../support/temp-dirs.js";
+import { makeItems, wrongLetter } from "../fixtures/eval/medical-model.js";
 import {
-  makeItems,
-  scriptedMedicalModel,
-  wrongLetter,
-  writeEvalFile,
-  type ScriptedAnswer,
-} from "../fixtures/eval/medical-model.js";
+  answersFor,
+  readStore,
+  studyInProcess,
+  useScriptedStudy,
+} from "../fixtures/eval/scripted-study.js";
 
 /**
  * Crash safety: `m1 eval` (a real CLI process) against the fake server is killed with SIGKILL at
@@ -40,35 +35,24 @@ const items = { alpha: makeItems("alpha", 12), beta: makeItems("beta", 12) };
 const TOTAL_SAMPLES = 24;
 const EXPERIMENTS = ["crash/budget_40-wait_1-seed_42", "crash/budget_64-wait_1-seed_42"];
 
-const answers = new Map<string, ScriptedAnswer>(
-  Object.values(items)
-    .flat()
-    .map((item, index) => [
-      item.question,
-      { reply: index % 3 === 1 ? wrongLetter(item) : item.answer_idx },
-    ]),
-);
-
-let server: FakeOpenAIServer;
-let evalPath: string;
-const running: RunningCli[] = [];
-
-beforeAll(async () => {
-  server = await startFakeOpenAIServer({ model: scriptedMedicalModel(answers) });
-  // Every completion request waits LATENCY_MS, so a run lasts about a second.
-  server.failNext({ delayMs: LATENCY_MS }, 100_000);
-  evalPath = writeEvalFile(join(tempDir(), "crash_eval.json"), items);
+// Every completion request waits LATENCY_MS, so a run lasts about a second.
+const setup = useScriptedStudy({
+  dir: tempDir,
+  evalFile: "crash_eval.json",
+  sources: items,
+  answers: answersFor(items, (item, index) =>
+    index % 3 === 1 ? wrongLetter(item) : item.answer_idx,
+  ),
+  latencyMs: LATENCY_MS,
 });
-
-afterAll(async () => {
+const running: RunningCli[] = [];
+afterAll(() => {
   for (const cli of running) cli.child.kill("SIGKILL");
-  await server.close();
 });
 
 function overrides(outputDir: string): Record<string, unknown> {
   return {
-    eval_data_path: evalPath,
-    base_url: server.baseUrl,
+    ...setup.settings(),
     force_think: true,
     budgets: [40, 64],
     wait_rounds: [1],
@@ -88,7 +72,7 @@ function dotlist(values: Record<string, unknown>): string {
     .join(",");
 }
 
-const completions = () => server.completionRequests().length;
+const completions = () => setup.server.completionRequests().length;
 
 /** Wait until `predicate` holds or the CLI exits; true when the predicate held. */
 async function waitFor(cli: RunningCli, predicate: () => boolean): Promise<boolean> {
@@ -142,11 +126,7 @@ describe("m1 eval killed with SIGKILL at random moments", () => {
 
       // A clean run of the same config, in one go.
       const cleanDir = tempDir();
-      const config = validateEvalConfig(overrides(cleanDir));
-      const clean = await runStudy({
-        config,
-        openBackend: (model) => openStudyBackend(config, model),
-      });
+      const clean = await studyInProcess(overrides(cleanDir));
       expect(clean.experiments.map((item) => item.outcome)).toEqual(["finished", "finished"]);
 
       // The same files, byte for byte, except config.yaml's output_dir and log.txt's times.
@@ -174,8 +154,7 @@ describe("m1 eval killed with SIGKILL at random moments", () => {
       }
 
       // The store: two experiments (no extra versions), every sample exactly once, none failed.
-      const store = EvalStore.openInDirectory(crashDir, { readonly: true });
-      try {
+      readStore(crashDir, (store) => {
         expect(store.listExperiments().map((item) => [item.name, item.status])).toEqual(
           EXPERIMENTS.map((name) => [`${name}/version_0`, "finished"]),
         );
@@ -190,9 +169,7 @@ describe("m1 eval killed with SIGKILL at random moments", () => {
           { experiment_id: 1, rows: 24, distinct_samples: 24, first: 0, last: 23, errors: 0 },
           { experiment_id: 2, rows: 24, distinct_samples: 24, first: 0, last: 23, errors: 0 },
         ]);
-      } finally {
-        store.close();
-      }
+      });
       for (const experiment of EXPERIMENTS) {
         expect(existsSync(join(crashDir, experiment, "version_1"))).toBe(false);
       }

@@ -1,17 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EvalStore } from "../../src/eval/store/index.js";
-import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
+import { describe, expect, it } from "vitest";
 import { linesOf } from "../fixtures/eval/cli.js";
+import { makeItems } from "../fixtures/eval/medical-model.js";
+import { answersFor, readStore, useScriptedStudy } from "../fixtures/eval/scripted-study.js";
 import { runM1, CLI_TEST_TIMEOUT_MS } from "../support/cli.js";
 import { useTempDirs } from "../support/temp-dirs.js";
-import {
-  makeItems,
-  scriptedMedicalModel,
-  writeEvalFile,
-  type ScriptedAnswer,
-} from "../fixtures/eval/medical-model.js";
 
 /**
  * A sample that keeps failing (the fake server answers 500 for one question) is recorded with its
@@ -22,31 +16,25 @@ import {
 const tempDir = useTempDirs("m1-resume-failures-");
 const items = makeItems("alpha", 5);
 const BROKEN = items[2]!;
-const answers = new Map<string, ScriptedAnswer>(
-  items.map((item) => [item.question, { reply: item.answer_idx }]),
-);
-const model = scriptedMedicalModel(answers);
-
-let server: FakeOpenAIServer;
-let evalPath: string;
-beforeAll(async () => {
-  server = await startFakeOpenAIServer({
-    model: (prompt) => {
-      if (prompt.includes(BROKEN.question)) throw new Error("this question breaks the server");
-      return model(prompt);
-    },
-  });
-  evalPath = writeEvalFile(join(tempDir(), "flaky.json"), { alpha: items });
+const setup = useScriptedStudy({
+  dir: tempDir,
+  evalFile: "flaky.json",
+  sources: { alpha: items },
+  answers: answersFor({ alpha: items }, (item) => item.answer_idx),
+  wrapModel: (model) => (prompt) => {
+    if (prompt.includes(BROKEN.question)) throw new Error("this question breaks the server");
+    return model(prompt);
+  },
 });
-afterAll(() => server.close());
 
 describe("m1 eval with a sample that fails after retries", () => {
   it(
     "records the failure, exits 3, refuses a changed temperature, then retries only that sample",
     async () => {
       const outputDir = tempDir();
+      const { server } = setup;
       const settings = [
-        `eval_data_path=${evalPath}`,
+        `eval_data_path=${setup.evalPath}`,
         `base_url=${server.baseUrl}`,
         "force_think=True",
         "max_new_tokens=48",
@@ -75,7 +63,7 @@ describe("m1 eval with a sample that fails after retries", () => {
         "Failed samples: 1 (left out of the results; rerun to retry them)\n",
       );
       expect(first.stdout).toMatch(/flaky\/version_0\s+incomplete\s+alpha\s+4\/4/);
-      const afterFirst = readStore(outputDir);
+      const afterFirst = readSamples(outputDir);
       expect(afterFirst.status).toBe("incomplete");
       expect(afterFirst.rows).toHaveLength(5);
       expect(afterFirst.rows[2]!.error).toMatch(/500/);
@@ -91,10 +79,10 @@ describe("m1 eval with a sample that fails after retries", () => {
       ]);
       expect(changed.stdout).toBe("");
       expect(server.requests.length).toBe(requestsBefore);
-      expect(readStore(outputDir)).toEqual(afterFirst);
+      expect(readSamples(outputDir)).toEqual(afterFirst);
 
       // 3. The server is fixed: the same command retries only the failed sample and exits 0.
-      server.setModel(model);
+      server.setModel(setup.model);
       const completionsBefore = server.completionRequests().length;
       const third = await runM1(["eval", "-u", settings.join(",")]);
       expect(third.code, third.stderr).toBe(0);
@@ -102,7 +90,7 @@ describe("m1 eval with a sample that fails after retries", () => {
       const retried = server.completionRequests().slice(completionsBefore);
       expect(retried.length).toBeGreaterThan(0);
       expect(retried.every((request) => request.prompt.includes(BROKEN.question))).toBe(true);
-      const afterThird = readStore(outputDir);
+      const afterThird = readSamples(outputDir);
       expect(afterThird.status).toBe("finished");
       expect(afterThird.rows.map((row) => row.error)).toEqual([null, null, null, null, null]);
       // The four samples answered the first time are untouched.
@@ -118,12 +106,11 @@ describe("m1 eval with a sample that fails after retries", () => {
   );
 });
 
-function readStore(outputDir: string): {
+function readSamples(outputDir: string): {
   status: string;
   rows: Array<{ sample_index: number; error: string | null; started_at: string }>;
 } {
-  const store = EvalStore.openInDirectory(outputDir, { readonly: true });
-  try {
+  return readStore(outputDir, (store) => {
     const [experiment] = store.listExperiments();
     const rows = store.db
       .prepare(
@@ -131,7 +118,5 @@ function readStore(outputDir: string): {
       )
       .all() as Array<{ sample_index: number; error: string | null; started_at: string }>;
     return { status: experiment!.status, rows };
-  } finally {
-    store.close();
-  }
+  });
 }

@@ -1,19 +1,10 @@
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { validateEvalConfig } from "../../src/eval/config/load.js";
-import { openStudyBackend } from "../../src/eval/study/model-backend.js";
-import { runStudy, type StudyResult } from "../../src/eval/study/study.js";
-import { EvalStore } from "../../src/eval/store/index.js";
-import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
+import { describe, expect, it } from "vitest";
+import type { StudyResult } from "../../src/eval/study/study.js";
+import { makeItems, wrongLetter } from "../fixtures/eval/medical-model.js";
+import { answersFor, readStore, useScriptedStudy } from "../fixtures/eval/scripted-study.js";
 import { useTempDirs } from "../support/temp-dirs.js";
-import {
-  makeItems,
-  scriptedMedicalModel,
-  wrongLetter,
-  writeEvalFile,
-  type ScriptedAnswer,
-} from "../fixtures/eval/medical-model.js";
 
 /**
  * Resuming from the states an interrupted or killed run leaves (in process, real harness and
@@ -22,64 +13,50 @@ import {
 
 const tempDir = useTempDirs("m1-resume-states-");
 const items = makeItems("alpha", 10);
-const answers = new Map<string, ScriptedAnswer>(
-  items.map((item, index) => [
-    item.question,
-    { reply: index % 4 === 0 ? wrongLetter(item) : item.answer_idx },
-  ]),
-);
-const model = scriptedMedicalModel(answers);
-
-let server: FakeOpenAIServer;
-let evalPath: string;
 /** Called with each completion request's number (to interrupt a run at a chosen moment). */
 let onCompletion: (count: number) => void = () => {};
 let completions = 0;
 
-beforeAll(async () => {
-  server = await startFakeOpenAIServer({
-    model: (prompt) => {
-      onCompletion(++completions);
-      return model(prompt);
-    },
-  });
-  evalPath = writeEvalFile(join(tempDir(), "states.json"), { alpha: items });
+const setup = useScriptedStudy({
+  dir: tempDir,
+  evalFile: "states.json",
+  sources: { alpha: items },
+  answers: answersFor({ alpha: items }, (item, index) =>
+    index % 4 === 0 ? wrongLetter(item) : item.answer_idx,
+  ),
+  wrapModel: (model) => (prompt) => {
+    onCompletion(++completions);
+    return model(prompt);
+  },
 });
-afterAll(() => server.close());
 
-async function study(
+function study(
   outputDir: string,
   signal?: AbortSignal,
   overrides: Record<string, unknown> = {},
 ): Promise<StudyResult> {
-  const config = validateEvalConfig({
-    eval_data_path: evalPath,
-    base_url: server.baseUrl,
-    force_think: true,
-    max_new_tokens: 48,
-    max_new_answer_tokens: 24,
-    concurrency: 2,
-    retries: 0,
-    output_dir: outputDir,
-    exp_name: "states",
-    ...overrides,
-  });
-  return runStudy({
-    config,
+  return setup.study(
+    {
+      force_think: true,
+      max_new_tokens: 48,
+      max_new_answer_tokens: 24,
+      concurrency: 2,
+      retries: 0,
+      output_dir: outputDir,
+      exp_name: "states",
+      ...overrides,
+    },
     signal,
-    openBackend: (studyModel) => openStudyBackend(config, studyModel),
-  });
+  );
 }
 
 const versionDir = (outputDir: string) => join(outputDir, "states", "version_0");
 
 function sampleCount(outputDir: string): number {
-  const store = EvalStore.openInDirectory(outputDir, { readonly: true });
-  try {
-    return store.db.prepare("SELECT COUNT(*) FROM samples").pluck().get() as number;
-  } finally {
-    store.close();
-  }
+  return readStore(
+    outputDir,
+    (store) => store.db.prepare("SELECT COUNT(*) FROM samples").pluck().get() as number,
+  );
 }
 
 describe("resuming m1 eval", () => {
@@ -157,13 +134,13 @@ describe("resuming m1 eval", () => {
     const logBefore = readFileSync(join(versionDir(outputDir), "log.txt"), "utf8");
     // A request cancelled by the interrupt may still reach the server a moment later.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const requestsBefore = server.requests.length;
+    const requestsBefore = setup.server.requests.length;
 
     // Without sweeps the budget is not part of the directory name: resuming must check it.
     await expect(study(outputDir, undefined, { max_new_tokens: 96 })).rejects.toThrow(
       "max_new_tokens: experiment states/version_0 was started with max_new_tokens=48, now 96",
     );
-    expect(server.requests.length).toBe(requestsBefore);
+    expect(setup.server.requests.length).toBe(requestsBefore);
     expect(readFileSync(join(versionDir(outputDir), "log.txt"), "utf8")).toBe(logBefore);
   });
 

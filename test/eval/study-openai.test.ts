@@ -1,13 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { validateEvalConfig } from "../../src/eval/config/load.js";
+import { describe, expect, it } from "vitest";
 import type { EvalItem } from "../../src/eval/datasets/types.js";
-import { openStudyBackend } from "../../src/eval/study/model-backend.js";
-import { runStudy, type StudyResult } from "../../src/eval/study/study.js";
+import type { StudyResult } from "../../src/eval/study/study.js";
 import { formatStudySummary } from "../../src/report/study-summary.js";
-import { EvalStore } from "../../src/eval/store/index.js";
-import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import { toyTokenCount } from "../fixtures/openai/toy-tokenizer.js";
 import { filesUnder } from "../fixtures/eval/cli.js";
 import { useTempDirs } from "../support/temp-dirs.js";
@@ -15,11 +11,9 @@ import {
   AFTER_WAIT,
   DEFAULT_THINKING,
   makeItems,
-  scriptedMedicalModel,
   wrongLetter,
-  writeEvalFile,
-  type ScriptedAnswer,
 } from "../fixtures/eval/medical-model.js";
+import { answersFor, readStore, useScriptedStudy } from "../fixtures/eval/scripted-study.js";
 
 /**
  * `m1 eval`'s study on the OpenAI-compatible backend against the fake server (in process: the
@@ -36,32 +30,21 @@ const LONG_THINKING = Array.from({ length: 60 }, (_, index) => `step${index}`).j
 const alpha = makeItems("alpha", 5);
 const beta = makeItems("beta", 3);
 // alpha: 3 of 5 right (items 0, 2 and 4); beta: 1 of 3 right (item 1). alpha-3 thinks too long.
-const answers = new Map<string, ScriptedAnswer>([
-  ...alpha.map((item, index): [string, ScriptedAnswer] => [
-    item.question,
-    {
+const setup = useScriptedStudy({
+  dir: tempDir,
+  evalFile: "two_sources.json",
+  sources: { alpha, beta },
+  answers: answersFor({ alpha, beta }, (item, index, source) => {
+    if (source === "beta") return index === 1 ? item.answer_idx : wrongLetter(item);
+    return {
       reply: index % 2 === 0 ? item.answer_idx : wrongLetter(item),
       ...(index === 3 ? { thinking: LONG_THINKING } : {}),
-    },
-  ]),
-  ...beta.map((item, index): [string, ScriptedAnswer] => [
-    item.question,
-    { reply: index === 1 ? item.answer_idx : wrongLetter(item) },
-  ]),
-]);
-
-let server: FakeOpenAIServer;
-let evalPath: string;
-beforeAll(async () => {
-  server = await startFakeOpenAIServer({ model: scriptedMedicalModel(answers) });
-  evalPath = writeEvalFile(join(tempDir(), "two_sources.json"), { alpha, beta });
+    };
+  }),
 });
-afterAll(() => server.close());
 
-async function study(overrides: Record<string, unknown>): Promise<StudyResult> {
-  const config = validateEvalConfig({
-    eval_data_path: evalPath,
-    base_url: server.baseUrl,
+function study(overrides: Record<string, unknown>): Promise<StudyResult> {
+  return setup.study({
     force_think: true,
     max_new_tokens: BUDGET,
     max_new_answer_tokens: ANSWER_BUDGET,
@@ -69,10 +52,6 @@ async function study(overrides: Record<string, unknown>): Promise<StudyResult> {
     suffix_prompt: "Return your final response within \\boxed{{}}.",
     retries: 0,
     ...overrides,
-  });
-  return runStudy({
-    config,
-    openBackend: (model) => openStudyBackend(config, model),
   });
 }
 
@@ -121,9 +100,9 @@ describe("m1 eval on an OpenAI-compatible server", () => {
 
   it("asks for exactly the remaining thinking budget after a Wait, and the answer budget after", async () => {
     const outputDir = tempDir();
-    const before = server.completionRequests().length;
+    const before = setup.server.completionRequests().length;
     await study({ output_dir: outputDir, exp_name: "budgets" });
-    const requests = server.completionRequests().slice(before);
+    const requests = setup.server.completionRequests().slice(before);
     const ofQuestion = (item: EvalItem) =>
       requests.filter((request) => request.prompt.includes(item.question));
 
@@ -147,8 +126,7 @@ describe("m1 eval on an OpenAI-compatible server", () => {
     expect(long[1]!.prompt.endsWith("\n<|im_start|>answer\nFinal Answer:")).toBe(true);
 
     // Every sample's thinking stays within the budget, in the store as in the results file.
-    const store = EvalStore.openInDirectory(outputDir, { readonly: true });
-    try {
+    readStore(outputDir, (store) => {
       const rows = store.db
         .prepare("SELECT sample_index, thinking_tokens, num_keep_think_below_budget FROM samples")
         .all() as Array<{
@@ -166,9 +144,7 @@ describe("m1 eval on an OpenAI-compatible server", () => {
         thinking_tokens: firstThinking + waitTokens + toyTokenCount(AFTER_WAIT) + 1,
         num_keep_think_below_budget: 1,
       });
-    } finally {
-      store.close();
-    }
+    });
   });
 
   it("writes every m1 per-sample field in m1's order, then ours, with m1's values", async () => {
@@ -263,23 +239,22 @@ describe("m1 eval on an OpenAI-compatible server", () => {
     expect(config).toContain("mem_fraction_static: 0.8\n");
 
     // m1's rule: an existing exp_name is skipped, without even opening the backend.
-    const requestsBefore = server.requests.length;
+    const requestsBefore = setup.server.requests.length;
     const second = await study({ output_dir: outputDir, exp_name: "single" });
     expect(second.experiments.map((item) => item.outcome)).toEqual(["skipped"]);
-    expect(server.requests.length).toBe(requestsBefore);
+    expect(setup.server.requests.length).toBe(requestsBefore);
     expect(existsSync(join(outputDir, "single", "version_1"))).toBe(false);
 
     // overwrite=True: a new version, here answered from the response cache (no generation).
-    const completionsBefore = server.completionRequests().length;
+    const completionsBefore = setup.server.completionRequests().length;
     const third = await study({ output_dir: outputDir, exp_name: "single", overwrite: true });
     expect(third.experiments.map((item) => item.outcome)).toEqual(["finished"]);
     expect(third.experiments[0]!.versionDir).toBe(join(outputDir, "single", "version_1"));
-    expect(server.completionRequests().length).toBe(completionsBefore);
+    expect(setup.server.completionRequests().length).toBe(completionsBefore);
     expect(readFileSync(join(outputDir, "single", "version_1", "metrics.json"), "utf8")).toBe(
       readFileSync(join(outputDir, "single", "version_0", "metrics.json"), "utf8"),
     );
-    const store = EvalStore.openInDirectory(outputDir, { readonly: true });
-    try {
+    readStore(outputDir, (store) => {
       expect(
         store.listExperiments().map((experiment) => [experiment.name, experiment.status]),
       ).toEqual([
@@ -293,9 +268,7 @@ describe("m1 eval on an OpenAI-compatible server", () => {
         { cached: 0, n: 8 },
         { cached: 1, n: 8 },
       ]);
-    } finally {
-      store.close();
-    }
+    });
   });
 
   it("skips an exp_name that exists on disk without a store, as m1 does (e.g. m1's own outputs)", async () => {
