@@ -85,7 +85,10 @@ export async function httpExchange<T>(
       const text = await readBodyText(response.body);
       throw errorFromStatus(describeCall(call), response.status, response.headers, text);
     }
-    return await read(response);
+    const result = await read(response);
+    // The caller gave up while the body was read (it may have come in one piece): honour that.
+    if (call.signal?.aborted) throw new CancelledError();
+    return result;
   } catch (error) {
     throw classifyFailure(error, call, deadline);
   }
@@ -132,12 +135,22 @@ function openRequest(call: HttpCall, signal: AbortSignal): Promise<OpenResponse>
     Object.assign(headers, call.headers);
     const secure = url.protocol === "https:";
     const agent = secure ? call.agents?.https : call.agents?.http;
+    // The signal is watched here rather than given to node: node destroys an aborted request
+    // with an error, which its kept-alive socket then emits with nobody listening (a crash) when
+    // the body had already arrived. Destroyed without an error, the exchange simply stops.
     const request = (secure ? https : http).request(
       url,
-      { method: call.method, headers, agent, signal },
-      (response) =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response }),
+      { method: call.method, headers, agent },
+      (response) => {
+        // Errors while reading reach the reader; none may go unheard once it has stopped.
+        response.on("error", () => {});
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
+      },
     );
+    const stop = () => request.destroy();
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+    request.once("close", () => signal.removeEventListener("abort", stop));
     request.on("error", reject);
     request.end(payload);
   });

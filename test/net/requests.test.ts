@@ -6,6 +6,7 @@ import {
   ConnectionFailedError,
   MalformedResponseError,
   RequestTimeoutError,
+  httpExchange,
   requestJson,
   retryNotices,
   withRetries,
@@ -142,6 +143,27 @@ describe("requests", () => {
     await expect(post(server.url, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
       CancelledError,
     );
+  });
+
+  it("honours an abort that comes while the body is read, even when it came in one piece", async () => {
+    // Many small pieces in one write, as llama.cpp's server sends a short stream.
+    const server = await serve({ body: "data: x\n\n".repeat(200) });
+    for (let run = 0; run < 50; run++) {
+      const controller = new AbortController();
+      const reading = httpExchange(
+        { method: "POST", url: server.url, timeoutMs: 5_000, signal: controller.signal },
+        async (response) => {
+          let pieces = 0;
+          for await (const chunk of response.body) {
+            pieces += (chunk as Buffer).length;
+            controller.abort();
+          }
+          return pieces;
+        },
+      );
+      // No unhandled 'error' from the aborted response may reach the process (vitest fails on it).
+      await expect(reading).rejects.toBeInstanceOf(CancelledError);
+    }
   });
 });
 

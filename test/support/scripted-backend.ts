@@ -5,7 +5,7 @@ import type {
   GenerateResult,
   GenerationSequence,
 } from "../../src/backends/types.js";
-import { CancelledError } from "../../src/errors.js";
+import { CancelledError, ConfigError, M1Error } from "../../src/errors.js";
 
 /**
  * A zero-latency in-process backend for engine tests and benchmarks. A script decides what the
@@ -39,9 +39,19 @@ export function createScriptedBackend(
 ): ScriptedBackend {
   const calls: ScriptedCall[] = [];
   let callCount = 0;
+  let closed = false;
 
-  const openSequence = async (prompt: string): Promise<GenerationSequence> => {
+  const openSequence = async (
+    prompt: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<GenerationSequence> => {
+    if (closed) throw new M1Error("the backend was closed");
+    if (options.signal?.aborted) throw new CancelledError();
     let text = prompt;
+    let disposed = false;
+    const assertUsable = () => {
+      if (disposed) throw new M1Error("this sequence was disposed");
+    };
     const promptTokens = toyTokenize(prompt).length;
     let evaluatedTokens = promptTokens;
     const sequence: GenerationSequence = {
@@ -53,6 +63,12 @@ export function createScriptedBackend(
         return evaluatedTokens;
       },
       async generate(request: GenerateRequest): Promise<GenerateResult> {
+        assertUsable();
+        if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
+          throw new ConfigError(
+            `maxTokens must be a whole number above 0, got ${request.maxTokens}`,
+          );
+        }
         if (request.signal?.aborted) throw new CancelledError();
         calls.push({
           prompt: text,
@@ -88,14 +104,20 @@ export function createScriptedBackend(
         const finishReason = tokens >= request.maxTokens ? "length" : "stop";
         return { text: generated, tokens, finishReason };
       },
-      async append(extra: string): Promise<number> {
+      async append(extra: string, appendOptions: { signal?: AbortSignal } = {}): Promise<number> {
+        assertUsable();
+        if (appendOptions.signal?.aborted) throw new CancelledError();
         text += extra;
         const count = toyTokenize(extra).length;
         evaluatedTokens += count;
         return count;
       },
-      async dispose() {},
-      async [Symbol.asyncDispose]() {},
+      async dispose() {
+        disposed = true;
+      },
+      async [Symbol.asyncDispose]() {
+        disposed = true;
+      },
     };
     return sequence;
   };
@@ -116,11 +138,16 @@ export function createScriptedBackend(
           .join("") + "<|im_start|>assistant\n"
       );
     },
-    async countTokens(text: string) {
+    async countTokens(text: string, options: { signal?: AbortSignal } = {}) {
+      if (options.signal?.aborted) throw new CancelledError();
       return toyTokenize(text).length;
     },
     openSequence,
-    async close() {},
-    async [Symbol.asyncDispose]() {},
+    async close() {
+      closed = true;
+    },
+    async [Symbol.asyncDispose]() {
+      closed = true;
+    },
   };
 }

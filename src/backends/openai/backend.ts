@@ -186,7 +186,9 @@ class HttpBackend implements OpenAICompatibleBackend {
     return this.parts.chatTemplate.render(messages);
   }
 
-  countTokens(text: string, options?: { signal?: AbortSignal }): Promise<number> {
+  async countTokens(text: string, options?: { signal?: AbortSignal }): Promise<number> {
+    // Checked here too: a local tokenizer never looks at the signal.
+    if (options?.signal?.aborted) throw new CancelledError();
     return this.parts.tokenizer.countTokens(text, options);
   }
 

@@ -1,4 +1,4 @@
-import { M1Error } from "../../errors.js";
+import { CancelledError, ConfigError, M1Error } from "../../errors.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
 import type { GenerateRequest, GenerateResult, GenerationSequence } from "../types.js";
 import type { CompletionClient, ServerPin } from "./completion-client.js";
@@ -53,7 +53,7 @@ export class HttpSequence implements GenerationSequence {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.assertUsable();
     if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
-      throw new M1Error(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
+      throw new ConfigError(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
     }
     const { context } = this;
     const stream = context.stream && request.onText !== undefined;
@@ -94,6 +94,8 @@ export class HttpSequence implements GenerationSequence {
 
   async append(text: string, options: { signal?: AbortSignal } = {}): Promise<number> {
     this.assertUsable();
+    // Checked here too: a local tokenizer never looks at the signal.
+    if (options.signal?.aborted) throw new CancelledError();
     const tokens = await this.context.tokenizer.countTokens(text, options);
     this.currentText += text;
     return tokens;
