@@ -155,6 +155,8 @@ async function openOpenAI(
           warnings: backend.warnings,
           renderChat: (messages) => backend.renderChat(messages),
           countTokens: (text, countOptions) => backend.countTokens(text, countOptions),
+          tokenize: backend.tokenize,
+          detokenize: backend.detokenize,
           openSequence: (prompt, sequenceOptions) => backend.openSequence(prompt, sequenceOptions),
           close: async () => {
             await backend.close();

@@ -93,6 +93,10 @@ export interface Backend extends AsyncDisposable {
   renderChat(messages: readonly ChatMessage[]): Promise<string>;
   /** Count the tokens of a text as the model's tokenizer would (no special tokens added). */
   countTokens(text: string, options?: { signal?: AbortSignal }): Promise<number>;
+  /** Token ids of a text, as `countTokens` counts them (for m1's `max_tokens` prompt cut). */
+  tokenize?(text: string, options?: { signal?: AbortSignal }): Promise<number[]>;
+  /** The text of token ids, special tokens written out (transformers' `decode`). */
+  detokenize?(ids: readonly number[], options?: { signal?: AbortSignal }): Promise<string>;
   /** Start a sequence from a fully rendered prompt (special tokens are parsed as such). */
   openSequence(prompt: string, options?: { signal?: AbortSignal }): Promise<GenerationSequence>;
   /** Settings the backend could not honour, one line each (e.g. top_p ignored by a server). */

@@ -45,6 +45,8 @@ export function withCountCache(
       if (text.length > maxTextLength) return counter.countTokens(text, callOptions);
       return untilAborted(sharedCount(text), callOptions.signal);
     },
+    ...(counter.tokenize && { tokenize: counter.tokenize.bind(counter) }),
+    ...(counter.detokenize && { detokenize: counter.detokenize.bind(counter) }),
     close: () => counter.close(),
   };
 }

@@ -1,4 +1,4 @@
-import type { LlamaModel } from "node-llama-cpp";
+import type { LlamaModel, Token } from "node-llama-cpp";
 import { open } from "node:fs/promises";
 import { BackendSetupError } from "../errors.js";
 import type { TokenCounter } from "./types.js";
@@ -33,6 +33,12 @@ export async function loadGgufVocabulary(path: string): Promise<TokenCounter> {
       if (text.length === 0) return 0;
       // specialTokens=true parses `<|im_start|>` as the special token; no BOS is added.
       return model.tokenize(text, true).length;
+    },
+    async tokenize(text) {
+      return text.length === 0 ? [] : model.tokenize(text, true).map(Number);
+    },
+    async detokenize(ids) {
+      return model.detokenize(ids as readonly Token[], true);
     },
     async close() {
       if (closed) return;

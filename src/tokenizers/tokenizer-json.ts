@@ -36,6 +36,13 @@ export function loadTokenizerJson(path: string): TokenCounter {
       // add_special_tokens=false: no BOS/EOS around the text, special-token text still parsed.
       return tokenizer.encode(text, { add_special_tokens: false }).ids.length;
     },
+    async tokenize(text) {
+      return text.length === 0 ? [] : tokenizer.encode(text, { add_special_tokens: false }).ids;
+    },
+    async detokenize(ids) {
+      // transformers' decode(ids): special tokens kept, the config's clean-up setting applied.
+      return tokenizer.decode([...ids], { skip_special_tokens: false });
+    },
     async close() {},
   };
 }

@@ -7,6 +7,12 @@ export interface TokenCounter {
   /** Where the vocabulary comes from, e.g. `tokenizer.json: /models/m1/tokenizer.json`. */
   readonly description: string;
   countTokens(text: string, options?: { signal?: AbortSignal }): Promise<number>;
+  /**
+   * The token ids of a text (no special tokens added, special-token text parsed as such), and the
+   * text of ids. Only m1's `max_tokens` prompt cut needs them; a counter that cannot leaves them out.
+   */
+  tokenize?(text: string, options?: { signal?: AbortSignal }): Promise<number[]>;
+  detokenize?(ids: readonly number[], options?: { signal?: AbortSignal }): Promise<string>;
   /** Release what the counter holds (a loaded vocabulary, sockets). Safe to call twice. */
   close(): Promise<void>;
 }

@@ -70,6 +70,19 @@ describe("local tokenizers", () => {
     expect(fromGguf.description).toBe(`GGUF vocabulary: ${gguf}`);
   });
 
+  it("gives the same token ids and texts from tokenizer.json and the GGUF vocabulary (max_tokens)", async () => {
+    const fromGguf = cleanup.add(await loadLocalTokenCounter(gguf));
+    const fromJson = cleanup.add(await loadLocalTokenCounter(tokenizerJson));
+    const text = "<|im_start|>user\nvitamin C, 42 mg/day?<|im_end|>\n";
+    const ids = await fromJson.tokenize!(text);
+    expect(await fromGguf.tokenize!(text)).toEqual(ids);
+    expect(ids).toHaveLength(await fromJson.countTokens(text));
+    for (const counter of [fromJson, fromGguf]) {
+      expect(await counter.detokenize!(ids)).toBe(text);
+      expect(await counter.detokenize!(ids.slice(0, 1))).toBe("<|im_start|>");
+    }
+  });
+
   it("reports a missing, broken or unusable tokenizer file as a one-line setup error with the fix", async () => {
     const broken = join(folder, "broken.json");
     writeFileSync(broken, "{ not json");
@@ -128,6 +141,24 @@ describe("choosing a tokenizer", () => {
     expect(failure).toBeInstanceOf(BackendSetupError);
     expect((failure as Error).message).toContain("has no /tokenize endpoint");
     expect((failure as Error).message).toContain("(--tokenizer; tokenizer_path in m1 eval)");
+  });
+
+  it("tokenizes and detokenizes through the server in both dialects (/tokenize, /detokenize)", async () => {
+    for (const dialect of ["vllm", "llama.cpp"] as const) {
+      const server = cleanup.add(await startFakeOpenAIServer({ tokenize: dialect }));
+      const counter = cleanup.add(
+        await connectServerTokenCounter({ baseUrls: server.baseUrl, modelName: "fake-m1" }),
+      );
+      const ids = await counter.tokenize!("<|im_start|>think\nWait");
+      expect(ids).toHaveLength(4);
+      expect(await counter.detokenize!(ids.slice(0, 3))).toBe("<|im_start|>think\n");
+      const bodies = server.requests.filter((request) => request.path === "/detokenize");
+      expect(bodies.map((request) => request.body)).toEqual([
+        dialect === "vllm"
+          ? { model: "fake-m1", tokens: ids.slice(0, 3) }
+          : { tokens: ids.slice(0, 3) },
+      ]);
+    }
   });
 
   it("reports a /tokenize that fails at start-up as a setup error with the server's words", async () => {

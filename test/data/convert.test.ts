@@ -253,6 +253,42 @@ describe("lancet and nejm", () => {
   });
 });
 
+describe("hle (Humanity's Last Exam, medical subset)", () => {
+  test("cuts 'C. Text' answers, completes prefixes from the option, and drops what still differs", async () => {
+    const { outcome, items } = await convert("hle", ["hle_midium.jsonl"]);
+    expect(outcome.source).toBe("HumanityLastExam");
+    expect(items.map((item) => [item.idx, item.answer_idx, item.answer])).toEqual([
+      [0, "B", "BTK"],
+      // "C. Trisomy 21" is a prefix of option C: m1 takes the option's text.
+      [1, "C", "Trisomy 21 (Down syndrome)"],
+      // split(". ")[1] keeps "Hold warfarin", a prefix of option B again.
+      [2, "B", "Hold warfarin. Give oral vitamin K"],
+    ]);
+    expect(Object.keys(items[1]!.options)).toEqual(["A", "B", "C", "D", "E", "F"]);
+    expect(outcome.notes).toEqual([
+      "answers cut from 'C. Text' form; 2 completed from their option text",
+    ]);
+    expect(outcome.dropped).toEqual([
+      {
+        where: `${fixture("hle_midium.jsonl")}:4`,
+        reason:
+          'answer "Galactose-1-phosphate uridylyltransferase" differs from option A "Galactokinase"',
+      },
+    ]);
+  });
+
+  test("refuses an answer without a letter prefix, naming the line (m1 would stop with IndexError)", async () => {
+    const path = writeIn(
+      tempDir(),
+      "midium.jsonl",
+      `${JSON.stringify({ question: "Q?", options: { A: "x", B: "y" }, answer: "y", answer_idx: "B" })}\n`,
+    );
+    await expect(convert("hle", [path])).rejects.toThrow(
+      `${path}:1: answer: "y" is not in the 'C. Text' form m1 expects for this benchmark`,
+    );
+  });
+});
+
 describe("headqa", () => {
   test("letters answers by aid, maps ra, and leaves out questions that need an image", async () => {
     const { outcome, items } = await convert("headqa", ["headqa_en.json"]);

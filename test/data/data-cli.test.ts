@@ -182,9 +182,61 @@ describe("m1 data check", () => {
     const result = await runCli(["data", "check", path]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
-      "source    items  dropped\nmedqa         2        1\npubmedqa      1        0\ntotal         3        1\n",
+      "source    items  dropped  options (count: items)\n" +
+        "medqa         2        1  2: 1\n" +
+        "pubmedqa      1        0  2: 1\n" +
+        "total         3        1  2: 2\n",
     );
     expect(result.stderr).toContain('dropped medqa[1]: answer "y" differs from options.A "x"');
+  });
+
+  test("shows m1's eleven sources, HLE included, built from the converters, and their debug file", async () => {
+    const dir = tempDir();
+    const out = join(dir, "m1_eval_data.json");
+    const sources: [string, string, string[]][] = [
+      ["medmcqa", "MedMCQA_validation", ["medmcqa_validation.jsonl"]],
+      ["medqa", "MedQA_USLME_test", ["medqa_us_test.jsonl"]],
+      ["pubmedqa", "PubMedQA_test", ["../../../data/pubmedqa/ori_pqal.json", "../../../data/pubmedqa/test_ground_truth.json"]],
+      ["mmlu-pro", "MMLU-Pro_Medical_test", ["mmlu_pro_test.jsonl"]],
+      ["gpqa", "GPQA_Medical_test", ["gpqa_main.csv"]],
+      ["lancet", "Lancet", ["lancet.jsonl"]],
+      ["hle", "HumanityLastExam", ["hle_midium.jsonl"]],
+      ["medbullets", "MedBullets_op4", ["medbullets_op4.csv"]],
+      ["medbullets", "MedBullets_op5", ["medbullets_op5.jsonl"]],
+      ["medxpertqa", "MedXpertQA", ["medxpertqa_text_test.jsonl"]],
+      ["nejm", "NEJM", ["nejm.jsonl"]],
+    ];
+    for (const [kind, source, inputs] of sources) {
+      const args = ["data", "convert", "--from", kind, "--out", out, "--source", source, "--append"];
+      for (const input of inputs) args.push("--in", fixture(input));
+      if (kind === "pubmedqa") args.push("--limit", "5");
+      const converted = await runM1InProcess(args);
+      expect(converted.code, converted.stderr).toBe(0);
+    }
+    const result = await runM1InProcess(["data", "check", out]);
+    expect(result.code).toBe(0);
+    const rows = result.stdout.trim().split("\n");
+    expect(rows.map((row) => row.split(/\s{2,}/)[0])).toEqual([
+      "source",
+      ...sources.map(([, source]) => source),
+      "total",
+    ]);
+    expect(rows).toContain(`${"HumanityLastExam".padEnd(21)}      3        0  4: 1, 5: 1, 6: 1`);
+    expect(rows.find((row) => row.startsWith("MMLU-Pro_Medical_test"))).toMatch(/ {2}10: \d+$/);
+    expect(result.stderr).toMatch(/^md5 [0-9a-f]{32}$/m);
+
+    const debug = join(dir, "sub_eval_data.json");
+    expect((await runM1InProcess(["data", "subset", out, "--out", debug])).code).toBe(0);
+    const subset = JSON.parse(readFileSync(debug, "utf8")) as Record<string, unknown[]>;
+    expect(Object.keys(subset)).toEqual(sources.map(([, source]) => source));
+    const full = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown[]>;
+    for (const [source, items] of Object.entries(subset)) {
+      expect(items).toEqual(full[source]!.slice(0, 3));
+    }
+    // Written as Python's json.dump(indent=2): ASCII escapes, no final newline.
+    const text = readFileSync(debug, "utf8");
+    expect(text.endsWith("]\n}")).toBe(true);
+    expect([...text].every((character) => character.charCodeAt(0) < 0x80)).toBe(true);
   });
 });
 

@@ -280,3 +280,50 @@ describe("m1 eval on an OpenAI-compatible server", () => {
     expect(formatStudySummary(result)).toMatch(/from-python\s+skipped/);
   });
 });
+
+describe("m1's max_tokens prompt cut", () => {
+  const THINK = "<|im_start|>think\n";
+  /** The chat-rendered prompt of alpha[0], as a run without max_tokens sends it. */
+  async function renderedPrompt(): Promise<string> {
+    const before = server.completionRequests().length;
+    await study({ output_dir: tempDir(), exp_name: "uncut", limit: 1 });
+    const first = server.completionRequests()[before]!.prompt;
+    expect(first.endsWith(THINK)).toBe(true);
+    return first.slice(0, -THINK.length);
+  }
+
+  it("keeps the first max_tokens tokens of a longer prompt, through the server's /detokenize", async () => {
+    const rendered = await renderedPrompt();
+    // Cut right after the question: the options, suffix and assistant header go, as in m1.
+    const head = rendered.slice(
+      0,
+      rendered.indexOf(alpha[0]!.question) + alpha[0]!.question.length,
+    );
+    const maxTokens = toyTokenCount(head);
+    expect(maxTokens).toBeLessThan(toyTokenCount(rendered));
+    const before = server.completionRequests().length;
+    const result = await study({
+      output_dir: tempDir(),
+      exp_name: "cut",
+      limit: 1,
+      max_tokens: maxTokens,
+    });
+    expect(result.failedSamples).toBe(0);
+    expect(server.completionRequests()[before]!.prompt).toBe(`${head}${THINK}`);
+  });
+
+  it("keeps the last max_tokens characters of a prompt within the limit (m1's prompt[-max_tokens:])", async () => {
+    const rendered = await renderedPrompt();
+    const maxTokens = Array.from(rendered).length - 7;
+    expect(toyTokenCount(rendered)).toBeLessThanOrEqual(maxTokens);
+    const before = server.completionRequests().length;
+    const result = await study({
+      output_dir: tempDir(),
+      exp_name: "tail",
+      limit: 1,
+      max_tokens: maxTokens,
+    });
+    expect(result.failedSamples).toBe(0);
+    expect(server.completionRequests()[before]!.prompt).toBe(`${rendered.slice(7)}${THINK}`);
+  });
+});

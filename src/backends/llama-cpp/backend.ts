@@ -172,6 +172,14 @@ export async function createLlamaCppBackend(
       if (closed) throw new M1Error("the model was closed");
       return model.tokenize(text, true).length;
     },
+    async tokenize(text: string) {
+      if (closed) throw new M1Error("the model was closed");
+      return model.tokenize(text, true).map(Number);
+    },
+    async detokenize(ids: readonly number[]) {
+      if (closed) throw new M1Error("the model was closed");
+      return model.detokenize(ids as readonly Token[], true);
+    },
     async openSequence(prompt: string, openOptions?: { signal?: AbortSignal }) {
       if (closed) throw new M1Error("the model was closed");
       await slots.acquire(openOptions?.signal);

@@ -192,6 +192,16 @@ class HttpBackend implements OpenAICompatibleBackend {
     return this.parts.tokenizer.countTokens(text, options);
   }
 
+  get tokenize(): Backend["tokenize"] {
+    const { tokenizer } = this.parts;
+    return tokenizer.tokenize?.bind(tokenizer);
+  }
+
+  get detokenize(): Backend["detokenize"] {
+    const { tokenizer } = this.parts;
+    return tokenizer.detokenize?.bind(tokenizer);
+  }
+
   async openSequence(
     prompt: string,
     options: { signal?: AbortSignal } = {},

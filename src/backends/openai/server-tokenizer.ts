@@ -118,26 +118,46 @@ export function createServerTokenizer(
 ): TokenCounter {
   const retry = options.retry ?? DEFAULT_RETRY_SETTINGS;
   let serverIndex = 0;
+  // Each call goes to the current server and moves on to the next one it cannot reach.
+  const call = <T>(work: (server: ServerEndpoint) => Promise<T>, signal?: AbortSignal) =>
+    withRetries(
+      async () => {
+        const server = options.servers[serverIndex % options.servers.length]!;
+        try {
+          return await work(server);
+        } catch (error) {
+          if (error instanceof ConnectionFailedError) serverIndex++;
+          throw error;
+        }
+      },
+      retry,
+      {
+        signal,
+        retryAtOnce: (error) =>
+          error instanceof ConnectionFailedError && options.servers.length > 1,
+      },
+    );
   return {
     description: `server /tokenize (${dialect}): ${options.servers.map((s) => s.root).join(", ")}`,
     async countTokens(text, callOptions = {}) {
       if (text.length === 0) return 0;
-      return withRetries(
-        async () => {
-          const server = options.servers[serverIndex % options.servers.length]!;
-          try {
-            return await tokenizeCount(server, options, dialect, text, callOptions.signal);
-          } catch (error) {
-            if (error instanceof ConnectionFailedError) serverIndex++;
-            throw error;
-          }
-        },
-        retry,
-        {
-          signal: callOptions.signal,
-          retryAtOnce: (error) =>
-            error instanceof ConnectionFailedError && options.servers.length > 1,
-        },
+      return call(
+        (server) => tokenizeCount(server, options, dialect, text, callOptions.signal),
+        callOptions.signal,
+      );
+    },
+    async tokenize(text, callOptions = {}) {
+      if (text.length === 0) return [];
+      return call(
+        (server) => tokenizeIds(server, options, dialect, text, callOptions.signal),
+        callOptions.signal,
+      );
+    },
+    async detokenize(ids, callOptions = {}) {
+      if (ids.length === 0) return "";
+      return call(
+        (server) => detokenizeIds(server, options, dialect, ids, callOptions.signal),
+        callOptions.signal,
       );
     },
     async close() {},
@@ -178,6 +198,51 @@ async function tokenizeCount(
     );
   }
   return count;
+}
+
+async function tokenizeIds(
+  server: ServerEndpoint,
+  options: ServerTokenizerOptions,
+  dialect: TokenizeDialect,
+  text: string,
+  signal: AbortSignal | undefined,
+): Promise<number[]> {
+  const reply = await postTokenize(server, options, dialect, text, signal);
+  const tokens = (reply as Json | null)?.tokens;
+  if (!Array.isArray(tokens) || !tokens.every((id) => Number.isInteger(id))) {
+    throw new BackendCallError(
+      `POST ${server.root}/tokenize returned no token ids: ${JSON.stringify(reply).slice(0, 200)}`,
+      { isRetryable: false },
+    );
+  }
+  return tokens as number[];
+}
+
+/** vLLM/SGLang: `{model, tokens}` -> `{prompt}`; llama.cpp: `{tokens}` -> `{content}`. */
+async function detokenizeIds(
+  server: ServerEndpoint,
+  options: ServerTokenizerOptions,
+  dialect: TokenizeDialect,
+  ids: readonly number[],
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const reply = await requestJson({
+    method: "POST",
+    url: `${server.root}/detokenize`,
+    body: dialect === "vllm" ? { model: options.modelName, tokens: ids } : { tokens: ids },
+    apiKey: options.apiKey,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    signal,
+    agents: options.agents,
+  });
+  const text = (reply as Json | null)?.[dialect === "vllm" ? "prompt" : "content"];
+  if (typeof text !== "string") {
+    throw new BackendCallError(
+      `POST ${server.root}/detokenize returned no text: ${JSON.stringify(reply).slice(0, 200)}`,
+      { isRetryable: false },
+    );
+  }
+  return text;
 }
 
 function postTokenize(

@@ -15,6 +15,8 @@ import { choiceFlag, integerFlag } from "../flags.js";
 import { printNote, printWarning } from "../output.js";
 import { terminalProgress } from "../progress.js";
 import type { ProgressBar } from "../../progress.js";
+import { formatEvalFileSummary, summarizeEvalFile } from "../../data/check.js";
+import { M1_DEBUG_ITEMS_PER_SOURCE, writeEvalSubset } from "../../data/subset.js";
 
 /** `m1 data`: convert benchmark files to m1's eval format, fetch m1's eval file, check a file. */
 export function registerData(program: Command): void {
@@ -26,6 +28,7 @@ export function registerData(program: Command): void {
   registerConvert(data);
   registerFetch(data);
   registerCheck(data);
+  registerSubset(data);
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -216,27 +219,46 @@ interface CheckFlags {
 function registerCheck(data: Command): void {
   data
     .command("check")
-    .description("Validate an m1 eval file and print its sources and item counts")
+    .description(
+      "Validate an m1 eval file; print its sources, item counts, option-count histogram and md5",
+    )
     .argument("<file>", "the eval file (.json)")
     .option("--md5 <sum>", "also check the file's md5 (m1's eval_data_md5sum)")
     .action(async (file: string, flags: CheckFlags) => {
       const dataset = await loadEvalDataset(file, { md5: flags.md5 });
-      const droppedBySource = new Map<string, number>();
-      for (const { source } of dataset.dropped)
-        droppedBySource.set(source, (droppedBySource.get(source) ?? 0) + 1);
-      const width = Math.max(6, ...Object.keys(dataset.sourceSizes).map((name) => name.length));
-      process.stdout.write(`${"source".padEnd(width)}  items  dropped\n`);
-      for (const [source, size] of Object.entries(dataset.sourceSizes)) {
-        const dropped = droppedBySource.get(source) ?? 0;
-        process.stdout.write(
-          `${source.padEnd(width)}  ${String(size).padStart(5)}  ${String(dropped).padStart(7)}\n`,
-        );
-      }
-      process.stdout.write(
-        `${"total".padEnd(width)}  ${String(dataset.samples.length + dataset.dropped.length).padStart(5)}  ${String(dataset.dropped.length).padStart(7)}\n`,
-      );
+      const summary = summarizeEvalFile(dataset);
+      process.stdout.write(formatEvalFileSummary(summary));
       for (const { item, reason } of dataset.dropped.slice(0, 5))
         printNote(`dropped ${item}: ${reason}`);
-      printNote(`md5 ${dataset.md5}`);
+      printNote(`md5 ${summary.md5}`);
+    });
+}
+
+interface SubsetFlags {
+  out: string;
+  perSource: number;
+}
+
+function registerSubset(data: Command): void {
+  data
+    .command("subset")
+    .description(
+      `Write m1's debug file: the first ${M1_DEBUG_ITEMS_PER_SOURCE} items of every source (misc/sub_eval_data.json in m1)`,
+    )
+    .argument("<file>", "the eval file (.json)")
+    .requiredOption("--out <file>", "the subset file (.json), written as Python's json.dump")
+    .option(
+      "--per-source <n>",
+      "items kept from the head of each source",
+      integerFlag({ min: 1 }),
+      M1_DEBUG_ITEMS_PER_SOURCE,
+    )
+    .action((file: string, flags: SubsetFlags) => {
+      const outcome = writeEvalSubset({ in: file, out: flags.out, perSource: flags.perSource });
+      const counts = Object.entries(outcome.counts);
+      const total = counts.reduce((sum, [, count]) => sum + count, 0);
+      process.stdout.write(
+        `wrote ${total} items from ${counts.length} sources to ${outcome.out}\n`,
+      );
     });
 }

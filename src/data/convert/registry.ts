@@ -1,6 +1,7 @@
 import { lancet, medbullets, medqa, medxpertqa, nejm } from "./choice.js";
 import { gpqa } from "./gpqa.js";
 import { headqa } from "./headqa.js";
+import { hle } from "./hle.js";
 import { medmcqa } from "./medmcqa.js";
 import { mmlu } from "./mmlu.js";
 import { mmluPro } from "./mmlu-pro.js";
@@ -20,6 +21,7 @@ export const CONVERTERS = {
   lancet,
   nejm,
   headqa,
+  hle,
 } as const satisfies Record<string, Converter>;
 
 export type ConverterKind = keyof typeof CONVERTERS;

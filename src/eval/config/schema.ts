@@ -53,7 +53,8 @@ export const evalConfigSchema = z
       .literal(true)
       .meta({ note: "only True is supported (as in m1)" })
       .default(true),
-    max_tokens: z.literal(-1).meta({ note: "prompt truncation is not supported" }).default(-1),
+    /** m1's prompt cut (see src/eval/prompt-truncation.ts); 0 or less: off. */
+    max_tokens: z.number().int().default(-1),
     max_new_tokens: generationSettingsShape.max_new_tokens,
     print_example: z.boolean().default(false),
     force_think: z.boolean().default(false),

@@ -6,6 +6,7 @@ import type { GenerationRecord } from "../../engine/record.js";
 import { CancelledError } from "../../errors.js";
 import type { EvalSample } from "../datasets/types.js";
 import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
+import { truncatePromptAsM1 } from "../prompt-truncation.js";
 import { answeredSampleRow, failedSampleRow } from "./sample-row.js";
 import { scoreSample } from "../scoring/index.js";
 import type { EvalStore, Experiment, StoredQuestion } from "../store/index.js";
@@ -18,6 +19,8 @@ export interface ExperimentRun {
   samples: readonly EvalSample[];
   engine: BudgetForcingSettings;
   prompt: QueryPromptSettings;
+  /** m1's `max_tokens`: cut the rendered prompt as m1 does when > 0 (see prompt-truncation.ts). */
+  maxTokens?: number;
   /** How many questions are generated at once. */
   concurrency: number;
   /** Reuse and record generations in the store's response cache. */
@@ -145,7 +148,12 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
         elapsed_ms: performance.now() - clock,
       });
       try {
-        const rendered = await run.backend.renderChat([{ role: "user", content: query }]);
+        const rendered = await truncatePromptAsM1(
+          await run.backend.renderChat([{ role: "user", content: query }]),
+          run.maxTokens ?? -1,
+          run.backend,
+          { signal },
+        );
         if (!exampleShown && run.onExample) {
           exampleShown = true;
           run.onExample(rendered + run.engine.thinkingFormat.thinkStart);

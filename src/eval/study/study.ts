@@ -23,6 +23,7 @@ import {
 import { CONFIG_FILE_NAME, versionDirName } from "../m1-layout/paths.js";
 import { planStudy, type ExperimentPoint, type StudyModel } from "./plan.js";
 import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
+import { requireTokenIds } from "../prompt-truncation.js";
 import { runExperiment, type ExperimentRunSummary } from "./runner.js";
 import { EvalStore, STORE_FILE_NAME, type Experiment } from "../store/index.js";
 
@@ -142,6 +143,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
 
       const opened = await options.openBackend(model);
       try {
+        if (config.max_tokens > 0) requireTokenIds(opened.backend);
         store ??= EvalStore.open(storePath);
         progress ??= (options.progress ?? silentProgress).group({ unit: "samples" });
         for (const { point, engine, decision } of runnable) {
@@ -238,6 +240,7 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
     samples: dataset.samples,
     engine,
     prompt: input.promptSettings,
+    maxTokens: config.max_tokens,
     concurrency: config.concurrency ?? input.opened.concurrency,
     useCache: config.use_cache,
     modelIdentity: input.opened.modelIdentity,
