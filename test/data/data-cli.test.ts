@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
+import { M1_EVAL_DATA } from "../../src/data/hub/catalog.js";
 import { hubCachePath } from "../../src/data/hub/download.js";
-import { M1_EVAL_DATA } from "../../src/data/hub/m1-eval.js";
-import { BODY, BODY_MD5, startFakeHub } from "./fake-hub.js";
+import { md5Hex } from "../../src/eval/datasets/index.js";
+import { startFakeHub, stopFakeHubs } from "../fixtures/fake-hub.js";
 import { errorLines, filesIn, fixture, writeIn } from "./helpers.js";
 import { useTempDirs } from "../support/temp-dirs.js";
 import { runCli, runM1 } from "../support/cli.js";
@@ -210,10 +211,10 @@ describe("m1 data check", () => {
       const args = ["data", "convert", "--from", kind, "--out", out, "--source", source, "--append"];
       for (const input of inputs) args.push("--in", fixture(input));
       if (kind === "pubmedqa") args.push("--limit", "5");
-      const converted = await runM1InProcess(args);
+      const converted = await runCli(args);
       expect(converted.code, converted.stderr).toBe(0);
     }
-    const result = await runM1InProcess(["data", "check", out]);
+    const result = await runCli(["data", "check", out]);
     expect(result.code).toBe(0);
     const rows = result.stdout.trim().split("\n");
     expect(rows.map((row) => row.split(/\s{2,}/)[0])).toEqual([
@@ -226,7 +227,7 @@ describe("m1 data check", () => {
     expect(result.stderr).toMatch(/^md5 [0-9a-f]{32}$/m);
 
     const debug = join(dir, "sub_eval_data.json");
-    expect((await runM1InProcess(["data", "subset", out, "--out", debug])).code).toBe(0);
+    expect((await runCli(["data", "subset", out, "--out", debug])).code).toBe(0);
     const subset = JSON.parse(readFileSync(debug, "utf8")) as Record<string, unknown[]>;
     expect(Object.keys(subset)).toEqual(sources.map(([, source]) => source));
     const full = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown[]>;
@@ -240,7 +241,11 @@ describe("m1 data check", () => {
   });
 });
 
-describe("m1 data fetch m1-eval", () => {
+describe("m1 data fetch", () => {
+  afterEach(stopFakeHubs);
+  const BODY = Buffer.from(JSON.stringify({ medqa: [medqaRow] }));
+  const BODY_MD5 = md5Hex(BODY);
+
   async function withEndpoint<T>(endpoint: string, run: () => Promise<T>): Promise<T> {
     const saved = process.env.HF_ENDPOINT;
     process.env.HF_ENDPOINT = endpoint;
@@ -252,19 +257,37 @@ describe("m1 data fetch m1-eval", () => {
     }
   }
 
-  test("prints the cached file's path on stdout", async () => {
+  test("prints the cached file's path of a one-file dataset on stdout", async () => {
     const hub = await startFakeHub();
+    hub.addFile(M1_EVAL_DATA.repo, M1_EVAL_DATA.file, BODY);
     const cacheDir = tempDir();
     const result = await withEndpoint(hub.endpoint, () =>
       runCli(["data", "fetch", "m1-eval", "--cache-dir", cacheDir, "--md5", BODY_MD5, "--quiet"]),
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${join(cacheDir, "hub", "datasets", "UCSC-VLAA", "m1_eval_data", "main", "m1_eval_data.json")}\n`);
-    expect(result.stderr).toContain(`downloaded ${BODY.length} bytes, md5 ${BODY_MD5}`);
+    expect(result.stderr).toContain(`m1-eval: downloaded ${BODY.length} bytes, md5 ${BODY_MD5}`);
+  });
+
+  test("fetches a training set into --local-dir and prints the folder", async () => {
+    const hub = await startFakeHub();
+    hub.addFile("UCSC-VLAA/m1k-tokenized", "data/train-00000-of-00001.parquet", Buffer.from("PAR1....PAR1"));
+    hub.addFile("UCSC-VLAA/m1k-tokenized", "README.md", "---\nconfigs: []\n---\n");
+    hub.addFile("UCSC-VLAA/m1k-tokenized", ".gitattributes", "*.parquet filter=lfs\n");
+    const localDir = join(tempDir(), "m1k");
+    const result = await withEndpoint(hub.endpoint, () =>
+      runCli(["data", "fetch", "m1k", "--local-dir", localDir, "--quiet"]),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${localDir}\n`);
+    expect(filesIn(join(localDir, "data"))).toEqual(["train-00000-of-00001.parquet"]);
+    expect(existsSync(join(localDir, ".gitattributes"))).toBe(false);
+    expect(result.stderr).toMatch(/m1k: 2 files from UCSC-VLAA\/m1k-tokenized@main: downloaded 2 \(\d+ bytes\), 0 already there/);
   });
 
   test("exits 1 with one error line on an md5 mismatch and keeps nothing", async () => {
     const hub = await startFakeHub();
+    hub.addFile(M1_EVAL_DATA.repo, M1_EVAL_DATA.file, BODY);
     const cacheDir = tempDir();
     const result = await withEndpoint(hub.endpoint, () =>
       runCli(["data", "fetch", "m1-eval", "--cache-dir", cacheDir, "--quiet"]),
@@ -274,9 +297,12 @@ describe("m1 data fetch m1-eval", () => {
     expect(existsSync(hubCachePath({ ...M1_EVAL_DATA, cacheDir, revision: "main" }))).toBe(false);
   });
 
-  test("exits 2 on a malformed --md5", async () => {
-    const result = await runCli(["data", "fetch", "m1-eval", "--md5", "abc"]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/--md5: 'abc' is not an md5 sum/);
+  test("exits 2 on a malformed --md5 and on an unknown dataset", async () => {
+    const bad = await runCli(["data", "fetch", "m1-eval", "--md5", "abc"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--md5: 'abc' is not an md5 sum/);
+    const unknown = await runCli(["data", "fetch", "m1-evl"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/<dataset>: unknown dataset 'm1-evl' \(fix: did you mean 'm1-eval'\?/);
   });
 });

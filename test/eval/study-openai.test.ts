@@ -285,9 +285,9 @@ describe("m1's max_tokens prompt cut", () => {
   const THINK = "<|im_start|>think\n";
   /** The chat-rendered prompt of alpha[0], as a run without max_tokens sends it. */
   async function renderedPrompt(): Promise<string> {
-    const before = server.completionRequests().length;
+    const before = setup.server.completionRequests().length;
     await study({ output_dir: tempDir(), exp_name: "uncut", limit: 1 });
-    const first = server.completionRequests()[before]!.prompt;
+    const first = setup.server.completionRequests()[before]!.prompt;
     expect(first.endsWith(THINK)).toBe(true);
     return first.slice(0, -THINK.length);
   }
@@ -301,7 +301,7 @@ describe("m1's max_tokens prompt cut", () => {
     );
     const maxTokens = toyTokenCount(head);
     expect(maxTokens).toBeLessThan(toyTokenCount(rendered));
-    const before = server.completionRequests().length;
+    const before = setup.server.completionRequests().length;
     const result = await study({
       output_dir: tempDir(),
       exp_name: "cut",
@@ -309,14 +309,14 @@ describe("m1's max_tokens prompt cut", () => {
       max_tokens: maxTokens,
     });
     expect(result.failedSamples).toBe(0);
-    expect(server.completionRequests()[before]!.prompt).toBe(`${head}${THINK}`);
+    expect(setup.server.completionRequests()[before]!.prompt).toBe(`${head}${THINK}`);
   });
 
   it("keeps the last max_tokens characters of a prompt within the limit (m1's prompt[-max_tokens:])", async () => {
     const rendered = await renderedPrompt();
     const maxTokens = Array.from(rendered).length - 7;
     expect(toyTokenCount(rendered)).toBeLessThanOrEqual(maxTokens);
-    const before = server.completionRequests().length;
+    const before = setup.server.completionRequests().length;
     const result = await study({
       output_dir: tempDir(),
       exp_name: "tail",
@@ -324,6 +324,6 @@ describe("m1's max_tokens prompt cut", () => {
       max_tokens: maxTokens,
     });
     expect(result.failedSamples).toBe(0);
-    expect(server.completionRequests()[before]!.prompt).toBe(`${rendered.slice(7)}${THINK}`);
+    expect(setup.server.completionRequests()[before]!.prompt).toBe(`${rendered.slice(7)}${THINK}`);
   });
 });

@@ -8,7 +8,11 @@ import {
 } from "../../data/convert/index.js";
 import { parseFieldMap } from "../../data/convert/fields.js";
 import type { PubMedQaContextStyle } from "../../data/convert/types.js";
-import { fetchM1EvalData, M1_EVAL_DATA } from "../../data/hub/m1-eval.js";
+import { HUB_DATASETS, M1_EVAL_DATA, resolveHubDatasets } from "../../data/hub/catalog.js";
+import { hubConnection } from "../../data/hub/connection.js";
+import { fetchHubDataset, type FetchResult } from "../../data/hub/fetch.js";
+import { m1CacheDir } from "../../paths.js";
+import { interruptSignal } from "../interrupt.js";
 import { isMd5 } from "../../eval/datasets/md5.js";
 import { loadEvalDataset } from "../../eval/datasets/load.js";
 import { choiceFlag, integerFlag } from "../flags.js";
@@ -148,6 +152,8 @@ function registerConvert(data: Command): void {
 
 interface FetchFlags {
   revision?: string;
+  include: string[];
+  localDir?: string;
   cacheDir?: string;
   force?: boolean;
   md5?: string;
@@ -155,28 +161,39 @@ interface FetchFlags {
 }
 
 function registerFetch(data: Command): void {
+  const names = HUB_DATASETS.map(
+    (dataset) => `  ${dataset.name.padEnd(19)} ${dataset.repo}: ${dataset.description}`,
+  ).join("\n");
   data
     .command("fetch")
     .description(
-      `Download m1's eval file (${M1_EVAL_DATA.repo}/${M1_EVAL_DATA.file}) into the cache and print its path`,
+      "Download m1's eval file, training sets, results or benchmark references from the hub, checked, resumable",
     )
-    .argument("<dataset>", "what to fetch: m1-eval", choiceFlag(["m1-eval"]))
+    .argument("<datasets...>", "names below, m1-references (all six references), or hf:owner/name[@rev]")
+    .option("--revision <rev>", "branch, tag or commit on the hub (default: the dataset's)")
     .option(
-      "--revision <rev>",
-      `branch, tag or commit on the hub (default ${M1_EVAL_DATA.revision})`,
+      "--include <pattern>",
+      "only files matching (fnmatch; * crosses /, a trailing / takes a folder); repeat",
+      collect,
+      [],
     )
+    .option("--local-dir <dir>", "put the files here, laid out as in the repo (one dataset only)")
     .option(
       "--cache-dir <dir>",
       "cache directory (default $M1_CACHE_DIR, $XDG_CACHE_HOME/m1 or ~/.cache/m1)",
     )
-    .option("--force", "download again even when a valid copy is cached")
-    .option("--md5 <sum>", `expected md5 (default ${M1_EVAL_DATA.md5}, the one m1's config checks)`)
+    .option("--force", "download again even when valid copies are there")
+    .option(
+      "--md5 <sum>",
+      `expected md5 of a one-file dataset (m1-eval: ${M1_EVAL_DATA.md5}, the one m1's config checks)`,
+    )
     .option("--quiet", "no progress bar")
     .addHelpText(
       "after",
-      "\nEnvironment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN (sent as a bearer token).",
+      `\nDatasets:\n${names}\n\nPrints the file (one-file datasets) or the folder holding the files.\n` +
+        "Environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN (gated or private repos).",
     )
-    .action(async (_dataset: string, flags: FetchFlags) => {
+    .action(async (names: string[], flags: FetchFlags) => {
       if (flags.md5 !== undefined && !isMd5(flags.md5)) {
         throw new InputError(
           `'${flags.md5}' is not an md5 sum`,
@@ -184,32 +201,59 @@ function registerFetch(data: Command): void {
           "give 32 hex digits",
         );
       }
-      let bar: ProgressBar | undefined;
-      const result = await fetchM1EvalData({
-        revision: flags.revision,
-        cacheDir: flags.cacheDir,
-        force: flags.force,
-        md5: flags.md5,
-        onProgress: (received, total) => {
-          // Only large downloads get a bar; KiB keeps the counts readable.
-          if (!bar && total !== undefined && total > 1 << 20) {
-            bar = terminalProgress({ quiet: flags.quiet }).bar({
-              label: M1_EVAL_DATA.file,
-              total: Math.ceil(total / 1024),
-              unit: "KiB",
-            });
-          }
-          bar?.update(Math.floor(received / 1024));
-        },
-      });
-      bar?.stop();
-      printNote(
-        result.downloaded
-          ? `downloaded ${result.bytes} bytes, md5 ${result.md5}`
-          : `already cached, md5 ${result.md5}`,
-      );
-      process.stdout.write(`${result.path}\n`);
+      const datasets = names.flatMap((name) => resolveHubDatasets(name));
+      if (flags.localDir !== undefined && datasets.length > 1) {
+        throw new InputError(
+          `--local-dir takes one dataset, got ${datasets.length}`,
+          { field: "--local-dir" },
+          "fetch them one at a time",
+        );
+      }
+      for (const dataset of datasets) {
+        let bar: ProgressBar | undefined;
+        const result = await fetchHubDataset(dataset, {
+          connection: hubConnection(),
+          cacheDir: flags.cacheDir ?? m1CacheDir(),
+          localDir: flags.localDir,
+          revision: flags.revision,
+          include: flags.include,
+          force: flags.force,
+          md5: flags.md5,
+          signal: interruptSignal,
+          onProgress: ({ receivedBytes, totalBytes }) => {
+            // Only large downloads get a bar; KiB keeps the counts readable.
+            if (!bar && totalBytes > 1 << 20) {
+              bar = terminalProgress({ quiet: flags.quiet }).bar({
+                label: dataset.name,
+                total: Math.ceil(totalBytes / 1024),
+                unit: "KiB",
+              });
+            }
+            bar?.update(Math.floor(receivedBytes / 1024));
+          },
+        }).finally(() => bar?.stop());
+        printNote(describeFetch(result));
+        const only = result.files.length === 1 && !dataset.include?.[0]?.includes("*");
+        process.stdout.write(`${only ? result.files[0]!.path : result.directory}\n`);
+      }
     });
+}
+
+function describeFetch(result: FetchResult): string {
+  const fetched = result.files.filter((file) => file.downloaded);
+  const bytes = fetched.reduce((sum, file) => sum + file.bytes, 0);
+  const kept = result.files.length - fetched.length;
+  const name = result.dataset.name;
+  if (result.files.length === 1) {
+    const [file] = result.files;
+    return file!.downloaded
+      ? `${name}: downloaded ${file!.bytes} bytes, md5 ${file!.md5}`
+      : `${name}: already cached, md5 ${file!.md5}`;
+  }
+  return (
+    `${name}: ${result.files.length} files from ${result.dataset.repo}@${result.revision}: ` +
+    `downloaded ${fetched.length} (${bytes} bytes), ${kept} already there${result.offline ? " (no request made)" : ""}`
+  );
 }
 
 interface CheckFlags {

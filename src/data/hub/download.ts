@@ -2,36 +2,48 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { InputError, M1Error } from "../../errors.js";
+import {
+  downloadFile,
+  fileDownloadInfo,
+  HubApiError,
+  type FileDownloadInfoOutput,
+} from "@huggingface/hub";
+import { CancelledError, InputError, M1Error } from "../../errors.js";
+import {
+  describeHubFailure,
+  HubDownloadError,
+  repoDesignation,
+  type HubConnection,
+} from "./connection.js";
 
-/** A download that failed for a reason outside the user's input: network, server, corrupt bytes. */
-export class HubDownloadError extends M1Error {
-  constructor(message: string, fix: string, options?: { cause?: unknown }) {
-    super(`${message} (fix: ${fix})`, options);
-  }
+export { HubDownloadError } from "./connection.js";
+
+/** Hashes a finished file must have; any given is checked. */
+export interface ExpectedHashes {
+  md5?: string;
+  /** The LFS oid (sha256 of the content). */
+  sha256?: string;
+  /** The git blob id (`sha1("blob {size}\0" + content)`), what the hub lists for small files. */
+  gitSha1?: string;
 }
 
 export interface HubFileRequest {
   /** `owner/name`. */
   repo: string;
   repoType: "dataset" | "model";
-  /** Branch, tag or commit. */
+  /** Branch, tag or commit (`refs/convert/parquet` included). */
   revision: string;
   /** Path of the file inside the repo. */
   file: string;
-  /** Hub base URL, e.g. https://huggingface.co (no trailing slash needed). */
-  endpoint: string;
-  /** Sent as a bearer token when set. */
-  token?: string;
-  /** The m1 cache directory; the file lands under `{cacheDir}/hub/...`. */
-  cacheDir: string;
-  /** md5 the finished file must have; a mismatch deletes it and fails. */
-  expectedMd5?: string;
-  /** Download again even when a valid copy is cached. */
+  connection: HubConnection;
+  /** Where the file goes (see `hubCachePath`). */
+  target: string;
+  expected?: ExpectedHashes;
+  /** Download again even when a valid copy is there. */
   force?: boolean;
   /** Attempts for network errors and 5xx/429 answers; each resumes from what arrived (default 3). */
   attempts?: number;
-  /** Give up when no byte arrives for this long (default 60 s). */
+  /** Give up on an attempt when no byte arrives for this long (default 60 s). */
   idleTimeoutMs?: number;
   onProgress?: (receivedBytes: number, totalBytes: number | undefined) => void;
   signal?: AbortSignal;
@@ -39,164 +51,209 @@ export interface HubFileRequest {
 
 export interface HubFileResult {
   path: string;
-  /** False when a valid cached copy was used. */
+  /** False when a valid copy was already there. */
   downloaded: boolean;
   bytes: number;
   md5: string;
 }
 
-/** `{endpoint}/datasets/{repo}/resolve/{revision}/{file}` (models have no `/models` prefix). */
-export function hubFileUrl(request: Pick<HubFileRequest, "endpoint" | "repoType" | "repo" | "revision" | "file">): string {
-  const prefix = request.repoType === "dataset" ? "datasets/" : "";
-  const file = request.file.split("/").map(encodeURIComponent).join("/");
-  return `${request.endpoint.replace(/\/+$/, "")}/${prefix}${request.repo}/resolve/${encodeURIComponent(request.revision)}/${file}`;
+/** `{cacheDir}/hub/{datasets|models}/{owner}/{name}/{revision}/{file}` (revision URL-encoded). */
+export function hubCachePath(
+  request: Pick<HubFileRequest, "repoType" | "repo" | "revision" | "file"> & { cacheDir: string },
+): string {
+  return join(hubRepoCacheDir(request), ...request.file.split("/"));
 }
 
-/** `{cacheDir}/hub/{datasets|models}/{owner}/{name}/{revision}/{file}`. */
-export function hubCachePath(request: Pick<HubFileRequest, "cacheDir" | "repoType" | "repo" | "revision" | "file">): string {
+/** The folder a repo revision is cached in. */
+export function hubRepoCacheDir(
+  request: Pick<HubFileRequest, "repoType" | "repo" | "revision"> & { cacheDir: string },
+): string {
   return join(
     request.cacheDir,
     "hub",
     `${request.repoType}s`,
     ...request.repo.split("/"),
     encodeURIComponent(request.revision),
-    ...request.file.split("/"),
   );
 }
 
 /**
- * Download one hub file into the cache: reuse a valid cached copy, resume a partial download
- * (`.part` file, HTTP Range), retry transient failures, check the md5, and only then move the file
- * into place, so the cache never holds a file that failed its check.
+ * Download one hub file through `@huggingface/hub` (its `fileDownloadInfo` resolves the file and
+ * its CDN location, its `downloadFile` blob reads byte ranges): reuse a valid copy without a
+ * request, resume a partial download (`<target>.part`, read from where it stopped), retry network
+ * errors and 5xx/429, check every known hash, and only then move the file into place, so the
+ * target never holds a file that failed its check.
  */
 export async function downloadHubFile(request: HubFileRequest): Promise<HubFileResult> {
-  const target = hubCachePath(request);
+  const { target } = request;
   const partial = `${target}.part`;
   if (!request.force && existsSync(target)) {
-    const md5 = await md5OfFile(target);
-    if (!request.expectedMd5 || md5 === request.expectedMd5.toLowerCase()) {
-      return { path: target, downloaded: false, bytes: statSync(target).size, md5 };
+    const hashes = await hashFile(target);
+    if (hashMismatch(hashes, request.expected) === null) {
+      return { path: target, downloaded: false, bytes: statSync(target).size, md5: hashes.md5 };
     }
   }
-  mkdirSync(dirname(target), { recursive: true });
   if (request.force) rmSync(partial, { force: true });
-  const url = hubFileUrl(request);
+  const what = `cannot download ${request.file} from ${request.repo}`;
   const attempts = request.attempts ?? 3;
+  let info: FileDownloadInfoOutput | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      await fetchInto(url, partial, request);
+      info ??= await resolveFile(request);
+      await fetchRemainder(request, info, partial);
       break;
     } catch (error) {
-      if (!(error instanceof RetryableError) || attempt >= attempts) {
-        throw error instanceof RetryableError ? error.final : error;
-      }
+      if (request.signal?.aborted) throw new CancelledError("download cancelled");
+      const failure = describeHubFailure(error, what, request);
+      if (!failure.retryable || attempt >= attempts) throw failure.error;
       await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
     }
   }
-  const md5 = await md5OfFile(partial);
-  if (request.expectedMd5 && md5 !== request.expectedMd5.toLowerCase()) {
+  const expected = { ...hashesFromEtag(info.etag), ...request.expected };
+  const hashes = await hashFile(partial);
+  const mismatch = hashMismatch(hashes, expected);
+  if (mismatch !== null) {
     rmSync(partial, { force: true });
     throw new HubDownloadError(
-      `downloaded ${request.file} has md5 ${md5}, expected ${request.expectedMd5.toLowerCase()}; nothing was kept`,
+      `downloaded ${request.file} has ${mismatch}; nothing was kept`,
       "try again; if it persists, the file on the hub changed (check --revision, or pass its sum with --md5)",
     );
   }
   rmSync(target, { force: true });
   renameSync(partial, target);
-  return { path: target, downloaded: true, bytes: statSync(target).size, md5 };
+  return { path: target, downloaded: true, bytes: statSync(target).size, md5: hashes.md5 };
 }
 
-/** A failure worth another attempt; `final` is what the user sees if none is left. */
-class RetryableError extends Error {
-  constructor(readonly final: M1Error) {
-    super(final.message);
-  }
-}
-
-async function fetchInto(url: string, partial: string, request: HubFileRequest): Promise<void> {
-  const resumeFrom = existsSync(partial) ? statSync(partial).size : 0;
-  const headers: Record<string, string> = {};
-  if (request.token) headers.authorization = `Bearer ${request.token}`;
-  if (resumeFrom > 0) headers.range = `bytes=${resumeFrom}-`;
-  const idle = new AbortController();
-  let idleTimer = setTimeout(() => idle.abort(), request.idleTimeoutMs ?? 60_000);
-  const signal = request.signal ? AbortSignal.any([idle.signal, request.signal]) : idle.signal;
-  try {
-    let response: Response;
-    try {
-      response = await fetch(url, { headers, signal, redirect: "follow" });
-    } catch (error) {
-      throw networkFailure(url, request, error);
-    }
-    if (response.status === 416 && resumeFrom > 0) {
-      // The partial file is not a prefix the server recognises: start over.
-      rmSync(partial, { force: true });
-      throw new RetryableError(new HubDownloadError(`${url} refused to resume`, "try again"));
-    }
-    if (!response.ok || !response.body) throw statusFailure(url, request, response.status);
-    const appending = response.status === 206;
-    const length = Number(response.headers.get("content-length") ?? NaN);
-    const total = Number.isFinite(length) ? length + (appending ? resumeFrom : 0) : undefined;
-    const handle = await open(partial, appending ? "a" : "w");
-    let received = appending ? resumeFrom : 0;
-    try {
-      for await (const chunk of response.body) {
-        await handle.write(chunk);
-        received += chunk.byteLength;
-        request.onProgress?.(received, total);
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => idle.abort(), request.idleTimeoutMs ?? 60_000);
-      }
-    } catch (error) {
-      throw networkFailure(url, request, error);
-    } finally {
-      await handle.close();
-    }
-    if (total !== undefined && received !== total) {
-      throw new RetryableError(
-        new HubDownloadError(`${url} ended after ${received} of ${total} bytes`, "run the command again; it resumes"),
-      );
-    }
-  } finally {
-    clearTimeout(idleTimer);
-  }
-}
-
-function networkFailure(url: string, request: HubFileRequest, error: unknown): Error {
-  if (request.signal?.aborted) return new M1Error("download cancelled");
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-  return new RetryableError(
-    new HubDownloadError(
-      `cannot download ${url}: ${reason}`,
-      "check the network and HF_ENDPOINT; a rerun resumes what arrived",
-      { cause: error },
-    ),
-  );
-}
-
-function statusFailure(url: string, request: HubFileRequest, status: number): Error {
-  if (status === 401 || status === 403) {
-    return new InputError(
-      `${url} answered ${status} (not authorised)`,
-      { field: "HF_TOKEN" },
-      "set HF_TOKEN to a token that can read the repo",
-    );
-  }
-  if (status === 404) {
-    return new InputError(
-      `${url} answered 404: no ${request.file} at revision '${request.revision}' of ${request.repo}`,
+async function resolveFile(request: HubFileRequest): Promise<FileDownloadInfoOutput> {
+  const info = await fileDownloadInfo({
+    repo: repoDesignation(request.repo, request.repoType),
+    path: request.file,
+    revision: request.revision,
+    hubUrl: request.connection.endpoint,
+    accessToken: request.connection.token,
+    fetch: abortable(request.signal),
+  });
+  if (!info) {
+    throw new InputError(
+      `no ${request.file} at revision '${request.revision}' of ${request.repo}`,
       { field: "--revision" },
       "check --revision (default main) and HF_ENDPOINT",
     );
   }
-  const failure = new HubDownloadError(`${url} answered ${status}`, "try again later");
-  return status === 429 || status >= 500 ? new RetryableError(failure) : failure;
+  return info;
+}
+
+/** Append what is missing to the partial file, reading the blob from the partial file's size on. */
+async function fetchRemainder(
+  request: HubFileRequest,
+  info: FileDownloadInfoOutput,
+  partial: string,
+): Promise<void> {
+  let start = existsSync(partial) ? statSync(partial).size : 0;
+  if (start > info.size) {
+    rmSync(partial, { force: true }); // not a prefix of this file: start over
+    start = 0;
+  }
+  request.onProgress?.(start, info.size);
+  if (start === info.size) return;
+  const idle = new AbortController();
+  const idleMs = request.idleTimeoutMs ?? 60_000;
+  let idleTimer = setTimeout(() => idle.abort(), idleMs);
+  // The library reports a broken stream as a bare message; keep the real failure to describe it.
+  let failure: unknown;
+  const watched: typeof fetch = async (input, init) => {
+    try {
+      const response = await abortable(request.signal, idle.signal)(input, init);
+      // The library reads the body for its own error; the status is what we need.
+      if (!response.ok) failure = new HubApiError(response.url, response.status, undefined, `HTTP ${response.status}`);
+      return response;
+    } catch (error) {
+      failure = error;
+      throw error;
+    }
+  };
+  const blob = await downloadFile({
+    repo: repoDesignation(request.repo, request.repoType),
+    path: request.file,
+    revision: request.revision,
+    hubUrl: request.connection.endpoint,
+    accessToken: request.connection.token,
+    downloadInfo: info,
+    fetch: watched,
+  });
+  if (!blob) throw new M1Error(`${request.file} vanished from ${request.repo}`);
+  mkdirSync(dirname(partial), { recursive: true });
+  const handle = await open(partial, start > 0 ? "a" : "w");
+  let received = start;
+  try {
+    for await (const chunk of blob.slice(start).stream() as unknown as AsyncIterable<Uint8Array>) {
+      await handle.write(chunk);
+      received += chunk.byteLength;
+      request.onProgress?.(received, info.size);
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => idle.abort(), idleMs);
+    }
+  } catch (error) {
+    throw failure ?? (idle.signal.aborted ? new Error(`no data for ${idleMs} ms`) : error);
+  } finally {
+    clearTimeout(idleTimer);
+    await handle.close();
+  }
+  if (received !== info.size) {
+    throw failure ?? new Error(`the transfer ended after ${received} of ${info.size} bytes`);
+  }
+}
+
+/** A fetch that gives up when any of the signals aborts. */
+function abortable(...signals: (AbortSignal | undefined)[]): typeof fetch {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  if (present.length === 0) return fetch;
+  return (input, init) => {
+    const all = init?.signal ? [...present, init.signal] : present;
+    return fetch(input, { ...init, signal: AbortSignal.any(all) });
+  };
+}
+
+/** The hub's ETag is the git blob id (40 hex) or, for LFS files, the sha256 (64 hex). */
+function hashesFromEtag(etag: string): ExpectedHashes {
+  const value = etag.replace(/^W\//, "").replaceAll('"', "").toLowerCase();
+  if (/^[0-9a-f]{64}$/.test(value)) return { sha256: value };
+  if (/^[0-9a-f]{40}$/.test(value)) return { gitSha1: value };
+  return {};
+}
+
+interface FileHashes {
+  md5: string;
+  sha256: string;
+  gitSha1: string;
+}
+
+/** md5, sha256 and the git blob id of a file in one streamed pass. */
+export async function hashFile(path: string): Promise<FileHashes> {
+  const md5 = createHash("md5");
+  const sha256 = createHash("sha256");
+  const git = createHash("sha1").update(`blob ${statSync(path).size}\0`);
+  for await (const chunk of createReadStream(path)) {
+    md5.update(chunk as Buffer);
+    sha256.update(chunk as Buffer);
+    git.update(chunk as Buffer);
+  }
+  return { md5: md5.digest("hex"), sha256: sha256.digest("hex"), gitSha1: git.digest("hex") };
 }
 
 /** md5 of a file, streamed (eval files run to tens of MB). */
 export async function md5OfFile(path: string): Promise<string> {
-  const hash = createHash("md5");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+  return (await hashFile(path)).md5;
+}
+
+/** The first hash that differs, described; null when every expected hash matches. */
+function hashMismatch(actual: FileHashes, expected: ExpectedHashes | undefined): string | null {
+  for (const kind of ["md5", "sha256", "gitSha1"] as const) {
+    const want = expected?.[kind]?.toLowerCase();
+    if (want && actual[kind] !== want) {
+      const name = kind === "gitSha1" ? "git blob id" : kind;
+      return `${name} ${actual[kind]}, expected ${want}`;
+    }
+  }
+  return null;
 }
