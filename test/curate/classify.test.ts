@@ -6,6 +6,8 @@ import { resolveAskSettings } from "../../src/curate/ask/ask-settings.js";
 import { classifyRows } from "../../src/curate/classify/classify-rows.js";
 import { extractDomainCode } from "../../src/curate/classify/domain-code.js";
 import {
+  hierarchicalMeshRubric,
+  hierarchicalQualifiers,
   MESH_CLASSIFY_SYSTEM_PROMPT,
   meshQualifiers,
   meshRubric,
@@ -40,6 +42,56 @@ describe("MeSH rubric", () => {
     const qualifiers = meshQualifiers();
     expect(qualifiers).toHaveLength(76);
     expect(qualifiers.at(-1)!.code).toBe("75");
+  });
+});
+
+describe("hierarchical MeSH rubric (m1's mesh_qualifier_hierarchical.json)", () => {
+  it("is m1's hierarchical prompts joined by blank lines, byte for byte", () => {
+    const rubric = hierarchicalMeshRubric();
+    // sha256 of "\n\n".join(node["prompt"] for node in m1's mesh_qualifier_hierarchical.json)
+    expect(createHash("sha256").update(rubric).digest("hex")).toBe(
+      "f95381882259ba97acb3bd7a9b5d17ac2a442715e3c5e7c136819a9f40f15800",
+    );
+    const qualifiers = hierarchicalQualifiers();
+    expect(qualifiers).toHaveLength(26);
+    // capwords folds the indented sub-tree into one line; a leaf qualifier gets "  - Null".
+    expect(qualifiers[0]).toMatchObject({
+      code: "00",
+      name: "Analysis",
+      subQualifiers: "- Blood - Cerebrospinal Fluid - Isolation & Purification - Urine",
+    });
+    expect(qualifiers[6]).toMatchObject({ name: "Standards", subQualifiers: "  - Null" });
+    expect(qualifiers[25]!.name).toBe("Veterinary");
+  });
+
+  it("classifies against it: codes 00-25 name the top-level qualifiers", async () => {
+    server = await startFakeChatServer(() => ({
+      content: "Drug therapy falls under therapy.\n13",
+    }));
+    const result = await classifyRows(
+      [{ source: "medqa", prompt: "First-line drug for absence seizures?" }],
+      "rows.jsonl",
+      {
+        ask: resolveAskSettings(
+          layerAskOptions({
+            preset: "classify",
+            model: "gpt-4o",
+            base_url: server.baseUrl,
+            cache: path(tempDir(), "c.sqlite"),
+          }),
+        ),
+        maxReasks: 0,
+        rubric: "mesh-hierarchical",
+      },
+    );
+    expect(server!.requests[0]!.body.messages[1]!.content).toBe(
+      `## Question\nFirst-line drug for absence seizures?\n\n## Classification rubrics\n${hierarchicalMeshRubric()}`,
+    );
+    expect(result.rows[0]).toMatchObject({
+      domain_code: "13",
+      domain_name: "Therapy",
+      is_domain_code_extracted: true,
+    });
   });
 });
 

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decontaminate } from "../../src/curate/dedup/decontaminate.js";
-import { readRows } from "../../src/io/rows.js";
+import { readRows, writeRows } from "../../src/io/rows.js";
+import { startFakeHub } from "../fixtures/fake-hub.js";
 import { bruteForceCrossPairs } from "../fixtures/dedup/oracle.js";
 import { nearDuplicateFamilies } from "../fixtures/dedup/random-texts.js";
 import { runCli } from "../support/cli.js";
@@ -100,7 +101,7 @@ describe("m1 curate decontaminate", () => {
     ]);
     expect(pairs[1].score).toBeGreaterThan(98);
     expect(stderr).toMatch(
-      /4 rows in, 3 reference texts from 1 file\(s\); 2 pairs >= 95, dropped 2, kept 2/,
+      /4 rows in, 3 reference texts from 1 reference\(s\); 2 pairs >= 95, dropped 2, kept 2/,
     );
   });
 
@@ -176,5 +177,90 @@ describe("m1 curate decontaminate", () => {
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/eval\.json: item medqa\[1\]: question: expected a string, got number/);
     expect(existsSync(join(dir, "clean.jsonl"))).toBe(false);
+  });
+
+  it("takes several references, each with its own field, and m1's built-in benchmarks from the hub", async () => {
+    const dir = tempDir();
+    writeJsonl(join(dir, "train.jsonl"), TRAINING);
+    writeFileSync(join(dir, "m1_eval_data.json"), JSON.stringify(EVAL));
+    writeJsonl(join(dir, "stems.jsonl"), [{ stem: "Most common site of carcinoid tumour is:" }]);
+    // GPQA diamond as the hub's Parquet conversion serves it, compared on m1's column `Question`.
+    const parquet = join(dir, "gpqa.parquet");
+    writeRows(parquet, [
+      { Question: "Which nerve supplies the deltoid muscle?\nA. Axillary\nB. Radial\nC. Ulnar" },
+    ]);
+    const hub = await startFakeHub();
+    hub.addFile("Idavidrein/gpqa", "gpqa_diamond/train/0000.parquet", readFileSync(parquet), {
+      revision: "refs/convert/parquet",
+    });
+    const saved = { endpoint: process.env.HF_ENDPOINT, cache: process.env.M1_CACHE_DIR };
+    process.env.HF_ENDPOINT = hub.endpoint;
+    process.env.M1_CACHE_DIR = join(dir, "cache");
+    try {
+      const args = [
+        "curate",
+        "decontaminate",
+        "--in",
+        join(dir, "train.jsonl"),
+        "--column",
+        "prompt",
+        "--against",
+        join(dir, "m1_eval_data.json"),
+        `${join(dir, "stems.jsonl")}=stem`,
+        "--against-dataset",
+        "gpqa-diamond",
+        "--out",
+        join(dir, "clean.jsonl"),
+        "-q",
+      ];
+      const { code, stderr } = await runCli(args);
+      expect(code, stderr).toBe(0);
+      // 0 and 2 match eval questions, 3 the stem, 1 (question + options) the GPQA text.
+      expect(await readRows(join(dir, "clean.jsonl"))).toEqual([]);
+      expect(stderr).toContain(`against ${join(dir, "m1_eval_data.json")} (question): 3 texts`);
+      expect(stderr).toContain(`against ${join(dir, "stems.jsonl")} (stem): 1 texts`);
+      expect(stderr).toContain("against gpqa-diamond (Question): 1 texts");
+      expect(stderr).toContain("gpqa-diamond: 1 file(s) of Idavidrein/gpqa (fetched)");
+      // The second run reads the cached copy: no request reaches the hub.
+      const asked = hub.requests.length;
+      const again = await runCli(args);
+      expect(again.stderr).toContain("gpqa-diamond: 1 file(s) of Idavidrein/gpqa (cached)");
+      expect(hub.requests).toHaveLength(asked);
+    } finally {
+      for (const [key, value] of [
+        ["HF_ENDPOINT", saved.endpoint],
+        ["M1_CACHE_DIR", saved.cache],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      await hub.close();
+    }
+  });
+
+  it("refuses a run with nothing to compare against, and a fetch name that is no reference", async () => {
+    const dir = tempDir();
+    writeJsonl(join(dir, "train.jsonl"), TRAINING);
+    const base = [
+      "curate",
+      "decontaminate",
+      "--in",
+      join(dir, "train.jsonl"),
+      "--column",
+      "prompt",
+      "--out",
+      join(dir, "o.jsonl"),
+    ];
+    const none = await runCli(base);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(
+      /--against: nothing to decontaminate against \(fix: pass --against FILE\[=FIELD\] and\/or --against-dataset m1-references\)/,
+    );
+    const notReference = await runCli([...base, "--against-dataset", "m1k"]);
+    expect(notReference.code).toBe(2);
+    expect(notReference.stderr).toMatch(
+      /--against-dataset: 'm1k' is not a decontamination reference/,
+    );
+    expect(existsSync(join(dir, "o.jsonl"))).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultRng } from "../../src/curate/rng/generator.js";
 import { selectRows } from "../../src/curate/select/select-rows.js";
@@ -99,7 +100,7 @@ describe("curate select (m1K domain x source sampling)", () => {
     expect(() =>
       selectRows([{ prompt: "p", source: "s" }], "rows.jsonl", { size: 1, seed: 1 }),
     ).toThrow(
-      "rows.jsonl: domain_code: no row has a domain_code column (fix: run `m1 curate classify` first)",
+      "rows.jsonl: domain_code: no row has a domain_code column (fix: run `m1 curate classify` first, or use --strategy random / hard-random)",
     );
   });
 
@@ -126,9 +127,139 @@ describe("curate select (m1K domain x source sampling)", () => {
       "42",
     ]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain("select: 10 rows from 2 domains");
+    expect(result.stderr).toContain("select (domain-source): 10 rows from 2 domains");
     expect(await readRows(out)).toEqual(
       selectRows(await readRows(input), input, { size: 10, seed: 42 }).rows,
     );
   });
 });
+
+/** m1's own runs, from its notebooks' printed output (test/fixtures/curate/README.md). */
+const M1_RUNS = JSON.parse(
+  readFileSync(join(import.meta.dirname, "../fixtures/curate/m1-selection-runs.json"), "utf8"),
+) as {
+  "domain-source": DomainRun;
+  domain: DomainRun;
+  random: Record<string, unknown> & {
+    m196k_blocks: [string, number][];
+    m23k_blocks: [string, number][];
+  };
+};
+interface DomainRun {
+  before: [string, [string, number][]][];
+  after: [string, [string, number][]][];
+  removals: string[];
+}
+interface RandomRun {
+  size: number;
+  rows: number;
+  per_source: Record<string, number>;
+}
+
+/** Rows in m1's group order; only group sizes and order matter to the draws. */
+function rowsInGroups(run: DomainRun): Row[] {
+  return run.before.flatMap(([domain, sources]) =>
+    sources.flatMap(([source, count]) =>
+      Array.from({ length: count }, (_, index) => ({
+        prompt: `${domain}|${source}|${index}`,
+        source,
+        domain_code: domain,
+      })),
+    ),
+  );
+}
+
+describe("m1's selections, replayed from its notebooks' printed runs", () => {
+  for (const strategy of ["domain-source", "domain"] as const) {
+    it(`${strategy}: the same groups run out in the same order and the same counts remain`, () => {
+      const run = M1_RUNS[strategy];
+      const rows = rowsInGroups(run);
+      expect(rows).toHaveLength(23493);
+      const removals: string[] = [];
+      const result = selectRows(rows, "m23k.jsonl", {
+        strategy,
+        size: 1000,
+        seed: 42,
+        onEmptied: (group) =>
+          removals.push(
+            group.kind === "source"
+              ? `Removing source ${group.source} from domain ${group.domain}`
+              : `Removing domain ${group.domain}`,
+          ),
+      });
+      expect(result.rows).toHaveLength(1000);
+      expect(removals).toEqual(run.removals);
+      // What is left per group, in m1's printed order (empty groups are gone, as in the notebook).
+      const left = new Map<string, Map<string, number>>();
+      for (const [domain, sources] of run.before) {
+        left.set(
+          domain,
+          new Map(
+            sources.map(([source, count]) => [
+              strategy === "domain" ? "merge_source" : source,
+              count,
+            ]),
+          ),
+        );
+      }
+      for (const row of result.rows) {
+        const group = left.get(row.domain_code as string)!;
+        const key = strategy === "domain" ? "merge_source" : (row.source as string);
+        group.set(key, group.get(key)! - 1);
+      }
+      const remaining = [...left]
+        .map(([domain, sources]): [string, [string, number][]] => [
+          domain,
+          [...sources].filter(([, count]) => count > 0),
+        ])
+        .filter(([, sources]) => sources.length > 0);
+      expect(remaining).toEqual(run.after);
+    });
+  }
+
+  function rowsInBlocks(blocks: [string, number][]): Row[] {
+    return blocks.flatMap(([source, count]) =>
+      Array.from({ length: count }, (_, index) => ({ source, prompt: `${source} ${index}` })),
+    );
+  }
+
+  it("random: m196k's source blocks give random_1k's and random_23k's per-source counts (int(size / 0.8) rows)", () => {
+    const rows = rowsInBlocks(M1_RUNS.random.m196k_blocks);
+    expect(rows).toHaveLength(196157);
+    for (const name of ["random_1k", "random_23k"]) {
+      const run = M1_RUNS.random[name] as RandomRun;
+      const result = selectRows(rows, "m196k.parquet", {
+        strategy: "random",
+        size: run.size,
+        seed: 42,
+      });
+      expect(result.target).toBe(run.rows);
+      expect(result.rows).toHaveLength(run.rows);
+      expect(sortedCounts(result.perSource)).toEqual(sortedCounts(run.per_source));
+    }
+  });
+
+  it("hard-random: the hard 23K set's blocks give hard_random_1k's counts (no oversampling)", () => {
+    const run = M1_RUNS.random.hard_random_1k as RandomRun;
+    const rows = rowsInBlocks(M1_RUNS.random.m23k_blocks);
+    const result = selectRows(rows, "m23k.parquet", {
+      strategy: "hard-random",
+      size: 1000,
+      seed: 42,
+    });
+    expect(result.rows).toHaveLength(1000);
+    expect(sortedCounts(result.perSource)).toEqual(sortedCounts(run.per_source));
+    // The order is numpy's: np.random.default_rng(42).permutation(23493)[:3] is [6872, 23181, 17505] (numpy 2.4).
+    expect(result.rows.slice(0, 3)).toEqual([6872, 23181, 17505].map((index) => rows[index]));
+  });
+
+  it("refuses an estimated accuracy outside (0, 1]", () => {
+    expect(() =>
+      selectRows([], "x", { strategy: "random", size: 10, seed: 1, estimatedAccuracy: 0 }),
+    ).toThrow(/estimated_accuracy: must be in \(0, 1\], got 0/);
+  });
+});
+
+function sortedCounts(counts: Record<string, number>): [string, number][] {
+  return Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
+}

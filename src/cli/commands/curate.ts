@@ -8,6 +8,7 @@ import { registerCurateFilter } from "./curate/filter.js";
 import { registerCurateFormat } from "./curate/format.js";
 import { registerCurateRun } from "./curate/run.js";
 import { registerCurateSelect } from "./curate/select.js";
+import { addPushFlags } from "./push-flags.js";
 
 /** `m1 curate <step>`: the data-curation pipeline, one subcommand per step. */
 export function registerCurate(program: Command): void {
@@ -25,4 +26,8 @@ export function registerCurate(program: Command): void {
   registerCurateSelect(curate);
   registerCurateFormat(curate);
   registerCurateRun(curate);
+  // Every step can push what it wrote, as m1 pushed each stage (m196k, -dedup, -dedup-decon, ...).
+  for (const step of curate.commands) {
+    if (step.name() !== "run") addPushFlags(step, "the rows written to --out");
+  }
 }

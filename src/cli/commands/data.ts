@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, extname } from "node:path";
 import { Command, Option } from "commander";
 import { InputError } from "../../errors.js";
 import {
@@ -9,7 +11,10 @@ import {
 import { parseFieldMap } from "../../data/convert/fields.js";
 import type { PubMedQaContextStyle } from "../../data/convert/types.js";
 import { HUB_DATASETS, M1_EVAL_DATA, resolveHubDatasets } from "../../data/hub/catalog.js";
-import { hubConnection } from "../../data/hub/connection.js";
+import { checkRepoId, hubConnection } from "../../data/hub/connection.js";
+import { pushRowsToHub } from "../../data/hub/push-rows.js";
+import { folderFiles, pushFiles, requireHubToken } from "../../data/hub/push.js";
+import { describePush } from "./push-flags.js";
 import { fetchHubDataset, type FetchResult } from "../../data/hub/fetch.js";
 import { m1CacheDir } from "../../paths.js";
 import { interruptSignal } from "../interrupt.js";
@@ -33,6 +38,7 @@ export function registerData(program: Command): void {
   registerFetch(data);
   registerCheck(data);
   registerSubset(data);
+  registerPush(data);
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -169,7 +175,10 @@ function registerFetch(data: Command): void {
     .description(
       "Download m1's eval file, training sets, results or benchmark references from the hub, checked, resumable",
     )
-    .argument("<datasets...>", "names below, m1-references (all six references), or hf:owner/name[@rev]")
+    .argument(
+      "<datasets...>",
+      "names below, m1-references (all six references), or hf:owner/name[@rev]",
+    )
     .option("--revision <rev>", "branch, tag or commit on the hub (default: the dataset's)")
     .option(
       "--include <pattern>",
@@ -305,4 +314,64 @@ function registerSubset(data: Command): void {
         `wrote ${total} items from ${counts.length} sources to ${outcome.out}\n`,
       );
     });
+}
+
+interface PushCommandFlags {
+  repo: string;
+  private?: boolean;
+  pathInRepo?: string;
+  asIs?: boolean;
+}
+
+function registerPush(data: Command): void {
+  data
+    .command("push")
+    .description("Push rows as a hub dataset (m1's push_to_hub), or a file or folder as it is")
+    .argument("<path>", "rows (.jsonl/.parquet/.json list), an eval file, or a folder")
+    .requiredOption("--repo <owner/name>", "the hub dataset repo (created when missing)")
+    .option("--private", "create the repo private")
+    .option(
+      "--path-in-repo <path>",
+      "where a file or folder goes in the repo (default: its name / the root)",
+    )
+    .option("--as-is", "upload a rows file unchanged instead of as a Parquet dataset")
+    .addHelpText(
+      "after",
+      "\nRows become data/train-00000-of-00001.parquet plus a README declaring the train split, as\n" +
+        "datasets' push_to_hub writes them. Files the repo already holds unchanged are skipped.\n" +
+        "Environment: HF_TOKEN (a write token), HF_ENDPOINT (default https://huggingface.co).",
+    )
+    .action(async (path: string, flags: PushCommandFlags) => {
+      const connection = hubConnection();
+      requireHubToken(connection);
+      checkRepoId(flags.repo, "--repo");
+      const result =
+        isRowsFile(path) && !flags.asIs
+          ? await pushRowsToHub({
+              repo: flags.repo,
+              connection,
+              private: flags.private,
+              file: path,
+              producedBy: "m1 data push",
+              signal: interruptSignal,
+            })
+          : await pushFiles({
+              repo: flags.repo,
+              connection,
+              private: flags.private,
+              files: folderFiles(path, flags.pathInRepo),
+              title: `m1 data push: ${basename(path)}`,
+              signal: interruptSignal,
+            });
+      printNote(describePush(result));
+      process.stdout.write(`${result.url}\n`);
+    });
+}
+
+/** A table of rows (pushed as a dataset) rather than a file to upload as it is (an eval file). */
+function isRowsFile(path: string): boolean {
+  if (!existsSync(path) || statSync(path).isDirectory()) return false;
+  const extension = extname(path).toLowerCase();
+  if ([".jsonl", ".ndjson", ".parquet"].includes(extension)) return true;
+  return extension === ".json" && readFileSync(path, "utf8").trimStart().startsWith("[");
 }

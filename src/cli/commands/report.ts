@@ -9,7 +9,12 @@ import {
   DEFAULT_BOOTSTRAP_RESAMPLES,
   DEFAULT_BOOTSTRAP_SEED,
 } from "../../report/stats/bootstrap.js";
+import { basename, resolve } from "node:path";
+import { checkRepoId, hubConnection } from "../../data/hub/connection.js";
+import { folderFiles, pushFiles, requireHubToken } from "../../data/hub/push.js";
 import { choiceFlag, integerFlag } from "../flags.js";
+import { interruptSignal } from "../interrupt.js";
+import { describePush } from "./push-flags.js";
 import { printNote, printWarning } from "../output.js";
 
 interface ReportFlags {
@@ -21,6 +26,8 @@ interface ReportFlags {
   examples: number;
   plot?: string;
   html?: string;
+  push?: string;
+  private?: boolean;
 }
 
 export function registerReport(program: Command): void {
@@ -66,6 +73,11 @@ export function registerReport(program: Command): void {
     )
     .option("--plot <dir>", "write plots (SVG, PNG and Vega-Lite JSON) to this directory")
     .option("--html <file>", "write a self-contained HTML report")
+    .option(
+      "--push <repo>",
+      "also push the result trees to this hub dataset (owner/name; HF_TOKEN), as m1 published m1-results",
+    )
+    .option("--private", "create the --push repo private")
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -93,6 +105,10 @@ export function registerReport(program: Command): void {
       if (directories.length === 0) {
         throw new InputError("no directory given", {}, "write `m1 report <output dir>`");
       }
+      if (flags.push) {
+        checkRepoId(flags.push, "--push");
+        requireHubToken(hubConnection());
+      }
       const result = await runReport({
         directories,
         format: flags.format,
@@ -107,5 +123,29 @@ export function registerReport(program: Command): void {
       process.stdout.write(result.stdout);
       for (const warning of result.warnings) printWarning(warning);
       for (const path of result.written) printNote(`wrote ${path}`);
+      if (flags.push) await pushResultTrees(directories, flags.push, flags.private);
     });
+}
+
+/**
+ * Upload the trees reported on, laid out as on disk (one tree at the repo root, several under their
+ * folder names), as m1 uploaded its outputs folder to UCSC-VLAA/m1-results.
+ */
+async function pushResultTrees(
+  directories: readonly string[],
+  repo: string,
+  isPrivate: boolean | undefined,
+): Promise<void> {
+  const files = directories.flatMap((directory) =>
+    folderFiles(directory, directories.length > 1 ? basename(resolve(directory)) : ""),
+  );
+  const result = await pushFiles({
+    repo,
+    connection: hubConnection(),
+    private: isPrivate,
+    files,
+    title: `m1 report --push: ${directories.map((directory) => basename(resolve(directory))).join(", ")}`,
+    signal: interruptSignal,
+  });
+  printNote(describePush(result));
 }

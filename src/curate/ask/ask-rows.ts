@@ -27,6 +27,7 @@ export function buildChatJobs(
   file: string,
   settings: AskSettings,
   variant = 0,
+  builtins: Readonly<Record<string, () => string>> = TEMPLATE_BUILTINS,
 ): ChatJob[] {
   return rows.map((row, index) => {
     const messages: ChatMessage[] = [];
@@ -34,7 +35,7 @@ export function buildChatJobs(
       messages.push({ role: "system", content: settings.systemPrompt });
     messages.push({
       role: "user",
-      content: renderForRow(settings.userTemplate, row, { file, index }, TEMPLATE_BUILTINS),
+      content: renderForRow(settings.userTemplate, row, { file, index }, builtins),
     });
     return { body: chatRequestBody(settings.model, messages, settings.sampling), variant };
   });

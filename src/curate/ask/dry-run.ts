@@ -25,8 +25,13 @@ export interface AskPlan {
   example?: ChatRequestBody;
 }
 
-export function planAsk(rows: readonly Row[], file: string, settings: AskSettings): AskPlan {
-  const jobs = buildChatJobs(rows, file, settings);
+export function planAsk(
+  rows: readonly Row[],
+  file: string,
+  settings: AskSettings,
+  builtins?: Readonly<Record<string, () => string>>,
+): AskPlan {
+  const jobs = buildChatJobs(rows, file, settings, 0, builtins);
   const cache = ResponseCache.openIfExists(settings.cachePath);
   let cached = 0;
   let inputTokens = 0;

@@ -1,12 +1,12 @@
 import { M1Error } from "../../errors.js";
 import type { Row } from "../../io/rows.js";
-import { buildChatJobs } from "../ask/ask-rows.js";
+import { buildChatJobs, TEMPLATE_BUILTINS } from "../ask/ask-rows.js";
 import type { AskSettings } from "../ask/ask-settings.js";
 import { runChatJobs, type ChatRunHooks, type ChatRunStats } from "../ask/chat-jobs.js";
 import { openChatSender } from "../ask/open-sender.js";
 import { ResponseCache } from "../ask/response-cache.js";
 import { extractDomainCode, type DomainCode } from "./domain-code.js";
-import { meshQualifiers } from "./mesh-rubric.js";
+import { meshRubricByName, type MeshRubricName } from "./mesh-rubric.js";
 
 /** m1 re-asked rows without a code once. */
 export const DEFAULT_MAX_REASKS = 1;
@@ -20,6 +20,8 @@ export interface ClassifySettings {
    * reuses every earlier answer instead of paying again.
    */
   maxReasks: number;
+  /** m1's flat 76-qualifier rubric (default, m1K's) or the hierarchical 26-qualifier one. */
+  rubric?: MeshRubricName;
 }
 
 export interface ClassifyResult {
@@ -48,7 +50,8 @@ export async function classifyRows(
   settings: ClassifySettings,
   hooks: ClassifyHooks = {},
 ): Promise<ClassifyResult> {
-  const qualifiers = meshQualifiers();
+  const { qualifiers } = meshRubricByName(settings.rubric ?? "mesh");
+  const builtins = rubricBuiltins(settings.rubric);
   const answers: (string | null)[] = rows.map(() => null);
   const codes: (DomainCode | undefined)[] = rows.map(() => undefined);
   const requestErrors = new Map<number, string>();
@@ -72,7 +75,7 @@ export async function classifyRows(
       rounds.push(pending.length);
       hooks.onRound?.(round, pending.length);
       const subset = pending.map((index) => rows[index]!);
-      const jobs = buildChatJobs(subset, file, settings.ask, round);
+      const jobs = buildChatJobs(subset, file, settings.ask, round, builtins);
       const { outcomes, stats } = await runChatJobs(jobs, sender, cache, {
         signal: hooks.signal,
         onOutcome: (position, outcome, roundStats) =>
@@ -112,6 +115,12 @@ export async function classifyRows(
     ...(codes[index] ?? { domain_code: "", domain_name: "", is_domain_code_extracted: false }),
   }));
   return { rows: output, unclassified: pending, rounds, stats: total };
+}
+
+/** Template placeholders with `{rubric}` bound to the chosen rubric (for requests and dry runs). */
+export function rubricBuiltins(name: MeshRubricName = "mesh"): Record<string, () => string> {
+  const { rubric } = meshRubricByName(name);
+  return { ...TEMPLATE_BUILTINS, rubric: () => rubric };
 }
 
 function addStats(total: ChatRunStats, round: ChatRunStats): void {

@@ -1,88 +1,84 @@
-import { InputError } from "../../errors.js";
+import { ConfigError } from "../../errors.js";
 import type { Row } from "../../io/rows.js";
-import { canonicalJson } from "../ask/response-cache.js";
-import { defaultRng } from "../rng/generator.js";
+import { sampleByDomain, type EmptiedGroup } from "./domain-sampling.js";
+import { M1_ESTIMATED_ACCURACY, oversampledCount, sampleRandomly } from "./random-sampling.js";
 
-/** m1K: 1000 rows, numpy's default_rng(42) as in m1's notebook. */
-export const SELECT_DEFAULTS = { size: 1000, seed: 42 } as const;
+/**
+ * m1's ways to pick a training subset (the paper's data ablation, src/ablate_data/):
+ * - `domain-source` (m1K): balanced over MeSH domains, then over sources within a domain;
+ * - `domain` (domain_1k): balanced over domains only, every source in one pool;
+ * - `random` (random_1k, random_23k): a seeded shuffle of all collected rows, oversampled by
+ *   `1 / estimated_accuracy` because the teacher's wrong answers are dropped afterwards;
+ * - `hard-random` (hard_random_1k): a seeded shuffle of the hard (filtered, distilled) rows.
+ */
+export const SELECT_STRATEGIES = ["domain-source", "domain", "random", "hard-random"] as const;
+export type SelectStrategy = (typeof SELECT_STRATEGIES)[number];
+
+/** m1K: 1000 rows by domain and source, numpy's default_rng(42) as in m1's notebooks. */
+export const SELECT_DEFAULTS = {
+  size: 1000,
+  seed: 42,
+  strategy: "domain-source" as SelectStrategy,
+  estimated_accuracy: M1_ESTIMATED_ACCURACY,
+} as const;
 
 export interface SelectSettings {
-  /** How many rows to pick (m1K: 1000). */
+  /** How many rows to end with (m1K: 1000; random_23k: 23,493). */
   size: number;
-  /** Seed of numpy's `default_rng` (m1's notebook: 42). */
+  /** Seed of numpy's `default_rng` (m1: 42). */
   seed: number;
+  /** Default `domain-source`, m1K's. */
+  strategy?: SelectStrategy;
+  /** `random` only: the share of rows expected to survive distillation (m1: 0.8). */
+  estimatedAccuracy?: number;
+  /** Domain strategies: told when a source or domain runs out (m1's notebooks print these). */
+  onEmptied?: (group: EmptiedGroup) => void;
 }
 
 export interface SelectResult {
+  strategy: SelectStrategy;
   /** Picked rows in the order they were picked. */
   rows: Row[];
-  /** Rows left out because classification found no domain code for them. */
+  /** Rows asked for: `size`, or `int(size / estimated_accuracy)` for `random`. */
+  target: number;
+  /** Rows left out because classification found no domain code for them (domain strategies). */
   withoutDomain: number;
-  /** Picks per domain code, in the order domains first appear. */
+  /** Picks per domain code, in the order domains first appear (domain strategies). */
   perDomain: Record<string, number>;
-  /** Picks per source. */
+  /** Picks per source, in the order sources first appear among the picks. */
   perSource: Record<string, number>;
 }
 
-/**
- * m1K's domain x source sampling (select_hard_sample_by_domain_source.ipynb): rows are grouped by
- * `domain_code`, then by `source`, both in order of first appearance; until `size` rows are
- * picked: choose a domain uniformly, a source within it uniformly, a row within that uniformly,
- * and remove the row, dropping a source (then a domain) once it is empty. The draws are the
- * notebook's: `rng.choice` on each list with `np.random.default_rng(seed)`, i.e. one
- * `integers(0, len)` per choice (none for a list of one). The row is removed as Python's
- * `list.remove` does, i.e. the first row equal to the chosen one. With the same input order and
- * seed this reproduces m1's 1K selection. When fewer rows exist than asked for, all are taken.
- */
 export function selectRows(
   rows: readonly Row[],
   file: string,
   settings: SelectSettings,
 ): SelectResult {
-  if (rows.length > 0 && !rows.some((row) => "domain_code" in row)) {
-    throw new InputError(
-      "no row has a domain_code column",
-      { file, field: "domain_code" },
-      "run `m1 curate classify` first",
-    );
+  const strategy = settings.strategy ?? SELECT_DEFAULTS.strategy;
+  const estimatedAccuracy = settings.estimatedAccuracy ?? M1_ESTIMATED_ACCURACY;
+  if (strategy === "random" && !(estimatedAccuracy > 0 && estimatedAccuracy <= 1)) {
+    throw new ConfigError(`must be in (0, 1], got ${estimatedAccuracy}`, {
+      key: "estimated_accuracy",
+      fix: "m1 used 0.8",
+    });
   }
-  const groups = new Map<string, Map<string, { row: Row; identity: string }[]>>();
-  let withoutDomain = 0;
-  for (const row of rows) {
-    const code = row.domain_code;
-    if (typeof code !== "string" || code === "" || row.is_domain_code_extracted === false) {
-      withoutDomain++;
-      continue;
-    }
-    const source = typeof row.source === "string" ? row.source : "";
-    let domain = groups.get(code);
-    if (!domain) groups.set(code, (domain = new Map()));
-    let list = domain.get(source);
-    if (!list) domain.set(source, (list = []));
-    list.push({ row, identity: canonicalJson(row) });
+  let picked: { rows: Row[]; withoutDomain: number; perDomain: Record<string, number> };
+  let target = settings.size;
+  if (strategy === "random" || strategy === "hard-random") {
+    if (strategy === "random") target = oversampledCount(settings.size, estimatedAccuracy);
+    picked = { rows: sampleRandomly(rows, target, settings.seed), withoutDomain: 0, perDomain: {} };
+  } else {
+    picked = sampleByDomain(rows, file, {
+      size: settings.size,
+      seed: settings.seed,
+      balanceSources: strategy === "domain-source",
+      onEmptied: settings.onEmptied,
+    });
   }
-
-  const rng = defaultRng(settings.seed);
-  const picked: Row[] = [];
-  const perDomain: Record<string, number> = {};
   const perSource: Record<string, number> = {};
-  while (picked.length < settings.size && groups.size > 0) {
-    const domainCodes = [...groups.keys()];
-    const code = domainCodes[rng.choiceIndex(domainCodes.length)]!;
-    const domain = groups.get(code)!;
-    const sources = [...domain.keys()];
-    const source = sources[rng.choiceIndex(sources.length)]!;
-    const list = domain.get(source)!;
-    const chosen = list[rng.choiceIndex(list.length)]!;
-    list.splice(
-      list.findIndex((item) => item.identity === chosen.identity),
-      1,
-    );
-    if (list.length === 0) domain.delete(source);
-    if (domain.size === 0) groups.delete(code);
-    picked.push(chosen.row);
-    perDomain[code] = (perDomain[code] ?? 0) + 1;
+  for (const row of picked.rows) {
+    const source = typeof row.source === "string" ? row.source : "";
     perSource[source] = (perSource[source] ?? 0) + 1;
   }
-  return { rows: picked, withoutDomain, perDomain, perSource };
+  return { strategy, target, ...picked, perSource };
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import {
   ASK_DEFAULTS,
   layerAskOptions,
@@ -18,7 +19,7 @@ import { interruptSignal } from "../../interrupt.js";
 import { printNote } from "../../output.js";
 import { terminalProgress } from "../../progress.js";
 
-interface AskCommandFlags extends AskFlags {
+interface AskCommandFlags extends PushFlags, AskFlags {
   in: string;
   out?: string;
   config?: string;
@@ -118,6 +119,7 @@ export function registerCurateAsk(curate: Command): void {
         "A rerun skips every row already answered (the cache); a killed run pays for no answer twice.",
     )
     .action(async (flags: AskCommandFlags) => {
+      checkPushFlags(flags);
       if (!flags.dryRun && !flags.out) {
         throw new ConfigError("is required", {
           key: "--out",
@@ -145,6 +147,7 @@ export function registerCurateAsk(curate: Command): void {
         onOutcome: (_index, _outcome, stats) => bar.update(++done, chatProgressDetail(stats)),
       }).finally(() => bar.stop());
       writeRows(flags.out!, result.rows);
+      await pushRowsIfAsked(flags, flags.out!, "m1 curate ask", result.rows);
       printNote(`ask: ${chatRunSummary(result.stats)}`);
       if (result.failures.length > 0) {
         printNote(`ask: left out ${result.failures.length} rows whose requests failed`);

@@ -1,20 +1,26 @@
 import type { Command } from "commander";
+import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import { layerAskOptions, readAskConfigFile } from "../../../curate/ask/ask-options.js";
 import { resolveAskSettings } from "../../../curate/ask/ask-settings.js";
 import { describePlan, planAsk } from "../../../curate/ask/dry-run.js";
 import { askOptionsFromFlags, type AskFlags } from "../../../curate/ask/flag-options.js";
-import { DEFAULT_MAX_REASKS, classifyRows } from "../../../curate/classify/classify-rows.js";
+import {
+  DEFAULT_MAX_REASKS,
+  classifyRows,
+  rubricBuiltins,
+} from "../../../curate/classify/classify-rows.js";
+import { MESH_RUBRICS, type MeshRubricName } from "../../../curate/classify/mesh-rubric.js";
 import { chatProgressDetail, chatRunSummary } from "../../../curate/progress-detail.js";
 import { ConfigError } from "../../../errors.js";
 import { readRows, writeRows } from "../../../io/rows.js";
-import { integerFlag } from "../../flags.js";
+import { choiceFlag, integerFlag } from "../../flags.js";
 import { interruptSignal } from "../../interrupt.js";
 import { printNote, printWarning } from "../../output.js";
 import { terminalProgress } from "../../progress.js";
 import type { ProgressBar } from "../../../progress.js";
 import { addModelCallOptions } from "./ask.js";
 
-interface ClassifyFlags extends Omit<AskFlags, "maxRetries"> {
+interface ClassifyFlags extends PushFlags, Omit<AskFlags, "maxRetries"> {
   in: string;
   out?: string;
   config?: string;
@@ -23,6 +29,7 @@ interface ClassifyFlags extends Omit<AskFlags, "maxRetries"> {
   maxRetries: number;
   requestRetries?: number;
   unclassifiedOut?: string;
+  rubric: MeshRubricName;
   dryRun?: boolean;
   quiet?: boolean;
 }
@@ -39,7 +46,13 @@ export function registerCurateClassify(curate: Command): void {
       integerFlag({ min: 0 }),
       DEFAULT_MAX_REASKS,
     )
-    .option("--unclassified-out <file>", "also write the rows that stay without a code");
+    .option("--unclassified-out <file>", "also write the rows that stay without a code")
+    .option(
+      "--rubric <name>",
+      "mesh: the 76 MeSH qualifiers (m1K's); mesh-hierarchical: the 26 top qualifiers with their sub-trees (m1's other rubric)",
+      choiceFlag(MESH_RUBRICS),
+      "mesh",
+    );
   addModelCallOptions(command, "--request-retries")
     .addHelpText(
       "after",
@@ -47,6 +60,7 @@ export function registerCurateClassify(curate: Command): void {
         "(data/mesh) with two-digit codes; the code is the answer's last two characters.",
     )
     .action(async (flags: ClassifyFlags) => {
+      checkPushFlags(flags);
       if (!flags.dryRun && !flags.out) {
         throw new ConfigError("is required", {
           key: "--out",
@@ -64,7 +78,8 @@ export function registerCurateClassify(curate: Command): void {
       );
       const rows = await readRows(flags.in);
       if (flags.dryRun) {
-        for (const line of describePlan(planAsk(rows, flags.in, ask))) printNote(line);
+        for (const line of describePlan(planAsk(rows, flags.in, ask, rubricBuiltins(flags.rubric))))
+          printNote(line);
         return;
       }
       let bar: ProgressBar | undefined;
@@ -72,7 +87,7 @@ export function registerCurateClassify(curate: Command): void {
       const result = await classifyRows(
         rows,
         flags.in,
-        { ask, maxReasks: flags.maxRetries },
+        { ask, maxReasks: flags.maxRetries, rubric: flags.rubric },
         {
           signal: interruptSignal,
           onRound: (round, count) => {
@@ -89,6 +104,7 @@ export function registerCurateClassify(curate: Command): void {
         },
       ).finally(() => bar?.stop());
       writeRows(flags.out!, result.rows);
+      await pushRowsIfAsked(flags, flags.out!, "m1 curate classify", result.rows);
       printNote(`classify: ${chatRunSummary(result.stats)}`);
       if (result.rounds.length > 1)
         printNote(`classify: rows asked per round: ${result.rounds.join(", ")}`);

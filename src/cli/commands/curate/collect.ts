@@ -1,10 +1,11 @@
 import type { Command } from "commander";
+import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import { COLLECT_DEFAULTS, collectTrainingRows } from "../../../curate/collect/collect.js";
 import { writeRows } from "../../../io/rows.js";
 import { choiceFlag, integerFlag } from "../../flags.js";
 import { printNote } from "../../output.js";
 
-interface CollectFlags {
+interface CollectFlags extends PushFlags {
   medqa?: string;
   medmcqa?: string;
   headqa?: string;
@@ -41,6 +42,7 @@ export function registerCurateCollect(curate: Command): void {
         "Options are shuffled with numpy's default_rng(seed), exactly as m1 does.",
     )
     .action(async (flags: CollectFlags) => {
+      checkPushFlags(flags);
       const result = await collectTrainingRows(
         {
           medqa: flags.medqa,
@@ -53,6 +55,7 @@ export function registerCurateCollect(curate: Command): void {
         (source) => printNote(`collect: reading ${source}`),
       );
       writeRows(flags.out, result.rows);
+      await pushRowsIfAsked(flags, flags.out, "m1 curate collect", result.rows);
       for (const [source, count] of Object.entries(result.counts)) {
         printNote(`  ${source}: ${count} rows`);
       }

@@ -1,11 +1,18 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import {
   checkOutputPaths,
   describeFilters,
   pairProgress,
 } from "../../../curate/dedup/pair-progress.js";
 import { decontaminateRows } from "../../../curate/dedup/decontaminate.js";
-import { readReferenceTexts } from "../../../curate/dedup/reference-files.js";
+import {
+  parseReferenceFlag,
+  readReferences,
+  type ReferenceSpec,
+} from "../../../curate/dedup/reference-files.js";
+import { ConfigError } from "../../../errors.js";
 import { rowLocator } from "../../../io/row-location.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { interruptSignal } from "../../interrupt.js";
@@ -13,10 +20,11 @@ import { terminalProgress } from "../../progress.js";
 import { addJoinFlags } from "./join-flags.js";
 import { printNote } from "../../output.js";
 
-interface DecontaminateFlags {
+interface DecontaminateFlags extends PushFlags {
   in: string;
   column: string;
-  against: string[];
+  against?: string[];
+  againstDataset: string[];
   againstColumn: string;
   threshold: string;
   out: string;
@@ -31,13 +39,19 @@ export function registerCurateDecontaminate(curate: Command): void {
     .description("Drop rows too similar to evaluation questions")
     .requiredOption("--in <file>", "rows to check (.jsonl/.json/.parquet)")
     .requiredOption("--column <name>", "text column to compare (m1 uses prompt)")
-    .requiredOption(
+    .option(
       "--against <files...>",
-      "m1 eval files (source -> items, or a list of items) or row files (.jsonl/.parquet)",
+      "m1 eval files (source -> items, or a list of items) or row files (.jsonl/.parquet); FILE=FIELD compares that field of that file",
+    )
+    .option(
+      "--against-dataset <name>",
+      "a benchmark m1 decontaminated against, fetched once and cached: m1-references (all six), gpqa-diamond, medmcqa-validation, medqa-test, pubmedqa-test, mmlu-medical, mmlu-pro; repeat",
+      (value: string, previous: string[] = []) => [...previous, value],
+      [],
     )
     .option(
       "--against-column <name>",
-      "field of each eval item or row to compare with (m1 compares the question)",
+      "field compared in every --against file that names none (m1 compares the question)",
       "question",
     );
   addJoinFlags(command, 'every match, one {"row", "against", "item", "score"} per line')
@@ -48,10 +62,27 @@ export function registerCurateDecontaminate(curate: Command): void {
         "options) with each eval item's question; every match is found exactly.",
     )
     .action(async (flags: DecontaminateFlags) => {
+      checkPushFlags(flags);
       const started = performance.now();
       checkOutputPaths(flags.out, flags.pairs);
       const rows = await readRows(flags.in);
-      const references = await readReferenceTexts(flags.against, flags.againstColumn);
+      const specs: ReferenceSpec[] = [
+        ...(flags.against ?? []).map((value) => parseReferenceFlag(value, existsSync)),
+        ...flags.againstDataset.map((dataset) => ({ dataset })),
+      ];
+      if (specs.length === 0) {
+        throw new ConfigError("nothing to decontaminate against", {
+          key: "--against",
+          fix: "pass --against FILE[=FIELD] and/or --against-dataset m1-references",
+        });
+      }
+      const references = await readReferences(specs, {
+        defaultField: flags.againstColumn,
+        signal: interruptSignal,
+        onNote: printNote,
+      });
+      for (const { label, texts } of references.counts)
+        printNote(`  against ${label}: ${texts} texts`);
       const progress = pairProgress("decontaminate", terminalProgress({ quiet: flags.quiet }));
       const result = await decontaminateRows(rows, flags.column, references.texts, {
         threshold: flags.threshold,
@@ -61,6 +92,7 @@ export function registerCurateDecontaminate(curate: Command): void {
         onProgress: progress.onProgress,
       }).finally(progress.stop);
       writeRows(flags.out, result.kept);
+      await pushRowsIfAsked(flags, flags.out, "m1 curate decontaminate", result.kept);
       if (flags.pairs) {
         writeRows(
           flags.pairs,
@@ -76,7 +108,7 @@ export function registerCurateDecontaminate(curate: Command): void {
       printNote(`  ${describeFilters(result.stats)}`);
       printNote(
         `decontaminate: ${rows.length} rows in, ${references.texts.length} reference texts from ` +
-          `${flags.against.length} file(s); ${result.pairs.length} pairs >= ${flags.threshold}, ` +
+          `${references.counts.length} reference(s); ${result.pairs.length} pairs >= ${flags.threshold}, ` +
           `dropped ${rows.length - result.kept.length}, kept ${result.kept.length}; ` +
           `${seconds.toFixed(1)} s; wrote ${flags.out}${flags.pairs ? ` and ${flags.pairs}` : ""}`,
       );

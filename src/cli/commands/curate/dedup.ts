@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import {
   checkOutputPaths,
   describeFilters,
@@ -12,7 +13,7 @@ import { terminalProgress } from "../../progress.js";
 import { addJoinFlags } from "./join-flags.js";
 import { printNote } from "../../output.js";
 
-interface DedupFlags {
+interface DedupFlags extends PushFlags {
   in: string;
   column: string;
   threshold: string;
@@ -36,6 +37,7 @@ export function registerCurateDedup(curate: Command): void {
         "A row is dropped when it has a near-duplicate at a lower position, as in m1.",
     )
     .action(async (flags: DedupFlags) => {
+      checkPushFlags(flags);
       const started = performance.now();
       checkOutputPaths(flags.out, flags.pairs);
       const rows = await readRows(flags.in);
@@ -48,6 +50,7 @@ export function registerCurateDedup(curate: Command): void {
         onProgress: progress.onProgress,
       }).finally(progress.stop);
       writeRows(flags.out, result.kept);
+      await pushRowsIfAsked(flags, flags.out, "m1 curate dedup", result.kept);
       if (flags.pairs)
         writeRows(
           flags.pairs,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import {
   describeFilterCounts,
   filterRows,
@@ -8,7 +9,7 @@ import { readRows, writeRows } from "../../../io/rows.js";
 import { choiceFlag } from "../../flags.js";
 import { printNote } from "../../output.js";
 
-interface FilterFlags {
+interface FilterFlags extends PushFlags {
   in: string;
   out: string;
   responseColumn: string[];
@@ -39,6 +40,7 @@ export function registerCurateFilter(curate: Command): void {
         "case-insensitive) or starts with answer_letter, exactly as m1's notebooks decide.",
     )
     .action(async (flags: FilterFlags) => {
+      checkPushFlags(flags);
       const rows = await readRows(flags.in);
       const result = filterRows(rows, flags.in, {
         responseColumns: flags.responseColumn,
@@ -46,6 +48,7 @@ export function registerCurateFilter(curate: Command): void {
         annotate: flags.annotate,
       });
       writeRows(flags.out, result.rows);
+      await pushRowsIfAsked(flags, flags.out, "m1 curate filter", result.rows);
       for (const line of describeFilterCounts(result.counts, flags.responseColumn))
         printNote(`  ${line}`);
       printNote(

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import { renderTrainingFile } from "../../../curate/training-text/training-file.js";
 import { renderTokenLengthStats } from "../../../curate/training-text/token-stats.js";
 import { M1_BLOCK_SIZE } from "../../../curate/training-text/training-rows.js";
@@ -6,7 +7,7 @@ import { integerFlag } from "../../flags.js";
 import { interruptSignal } from "../../interrupt.js";
 import { terminalProgress } from "../../progress.js";
 
-interface FormatFlags {
+interface FormatFlags extends PushFlags {
   in: string;
   out: string;
   chatTemplate?: string;
@@ -48,6 +49,7 @@ export function registerCurateFormat(curate: Command): void {
         "With --tokenizer, rows get `num_tokens` and the statistics go to <out>.token-stats.json too.",
     )
     .action(async (flags: FormatFlags) => {
+      checkPushFlags(flags);
       const summary = await renderTrainingFile({
         inPath: flags.in,
         outPath: flags.out,
@@ -67,6 +69,7 @@ export function registerCurateFormat(curate: Command): void {
         lines.push(`statistics written to ${summary.statsPath}`);
       }
       process.stdout.write(`${lines.join("\n")}\n`);
+      await pushRowsIfAsked(flags, summary.outPath, "m1 curate format");
     });
 }
 
