@@ -84,7 +84,7 @@ describe("hierarchical MeSH rubric (m1's mesh_qualifier_hierarchical.json)", () 
         rubric: "mesh-hierarchical",
       },
     );
-    expect(server!.requests[0]!.body.messages[1]!.content).toBe(
+    expect(server!.requests[0]!.userContent).toBe(
       `## Question\nFirst-line drug for absence seizures?\n\n## Classification rubrics\n${hierarchicalMeshRubric()}`,
     );
     expect(result.rows[0]).toMatchObject({
