@@ -1,4 +1,4 @@
-import { readReferenceTexts } from "../dedup/reference-files.js";
+import { readReferences, type ReferenceSpec } from "../dedup/reference-files.js";
 import { readRows, writeRows } from "../../io/rows.js";
 import { decontaminateRows } from "../dedup/decontaminate.js";
 import { deduplicateRows } from "../dedup/dedup.js";
@@ -43,8 +43,19 @@ export async function runDecontaminateStep(
   context: StepContext,
 ): Promise<StepSummary> {
   const rows = await readRows(step.input!);
-  // m1's decontaminate_eval.py: every eval item's question, nulls skipped.
-  const against = (await readReferenceTexts([step.files.eval!], "question")).texts;
+  // m1's decontaminate_eval.py: every eval item's question, nulls skipped; then the others.
+  const specs: ReferenceSpec[] = [
+    ...(step.files.eval ? [{ file: step.files.eval }] : []),
+    ...(config.against ?? []).map((entry, index): ReferenceSpec =>
+      "file" in entry ? { file: step.files[`against.${index}`]!, field: entry.field } : entry,
+    ),
+  ];
+  const references = await readReferences(specs, {
+    defaultField: "question",
+    signal: context.signal,
+    onNote: (line) => context.log(`  ${line}`),
+  });
+  const against = references.texts;
   const progress = pairProgress(step.name, context.progress);
   const result = await decontaminateRows(rows, config.column, against, {
     threshold: config.threshold,
@@ -54,9 +65,9 @@ export async function runDecontaminateStep(
   }).finally(progress.stop);
   writeRows(step.output, result.kept);
   context.log(
-    `  kept ${result.kept.length} of ${rows.length} rows (${rows.length - result.kept.length} too close to ${against.length} eval questions)`,
+    `  kept ${result.kept.length} of ${rows.length} rows (${rows.length - result.kept.length} too close to ${against.length} reference texts)`,
   );
-  return { rows_in: rows.length, kept: result.kept.length, eval_questions: against.length };
+  return { rows_in: rows.length, kept: result.kept.length, reference_texts: against.length };
 }
 
 export async function runFormatStep(

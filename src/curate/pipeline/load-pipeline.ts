@@ -125,6 +125,9 @@ export function loadPipeline(file: string): PipelinePlan {
       name: undefined,
       in: undefined,
       out: undefined,
+      // Where a finished output is published does not change the output.
+      push_to_hub: undefined,
+      private: undefined,
       askOptions,
       prices: undefined,
     };
@@ -187,6 +190,11 @@ function extraInputFiles(step: PipelineStep): Record<string, string> {
     const value = (step as Record<string, unknown>)[key];
     if (typeof value === "string") files[key] = value;
   }
+  if (step.step === "decontaminate") {
+    step.against?.forEach((entry, index) => {
+      if ("file" in entry) files[`against.${index}`] = entry.file;
+    });
+  }
   return files;
 }
 
@@ -219,9 +227,18 @@ function layeredAskOptions(
     endpoint: _endpoint,
     ...stepOptions
   } = step;
-  // max_reasks belongs to the classify loop, not to the chat requests.
-  const { max_reasks: _maxReasks, ...options } = stepOptions as typeof stepOptions & {
+  // These belong to the classify loop and to publishing, not to the chat requests.
+  const {
+    max_reasks: _maxReasks,
+    rubric: _rubric,
+    push_to_hub: _push,
+    private: _private,
+    ...options
+  } = stepOptions as typeof stepOptions & {
     max_reasks?: number;
+    rubric?: string;
+    push_to_hub?: string;
+    private?: boolean;
   };
   const cache = options.cache ?? config.cache;
   return layerAskOptions(

@@ -2,9 +2,10 @@ import { z } from "zod";
 import { askOptionsShape } from "../ask/ask-options.js";
 import { priceTableSchema } from "../ask/prices.js";
 import { DEFAULT_MAX_REASKS } from "../classify/classify-rows.js";
+import { MESH_RUBRICS } from "../classify/mesh-rubric.js";
 import { COLLECT_DEFAULTS } from "../collect/collect.js";
 import { DEFAULT_SIMILARITY_THRESHOLD } from "../dedup/threshold.js";
-import { SELECT_DEFAULTS } from "../select/select-rows.js";
+import { SELECT_DEFAULTS, SELECT_STRATEGIES } from "../select/select-rows.js";
 
 /**
  * pipeline.yaml: the curation recipe as data. Steps run in the order written; each reads the
@@ -27,6 +28,14 @@ const common = {
   /** Input rows (default: the previous step's `out`). */
   in: pathLike("rows.jsonl").optional(),
   out: pathLike("rows.next.jsonl"),
+  /** Also push the output rows to this hub dataset (owner/name), as m1 pushed every stage. */
+  push_to_hub: z
+    .string()
+    .regex(/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/)
+    .meta({ examples: ["me/m196k-dedup"], note: "write owner/name" })
+    .optional(),
+  /** Create the push_to_hub repo private. */
+  private: z.boolean().optional(),
 };
 
 const threshold = z.number().min(0).max(100).default(DEFAULT_SIMILARITY_THRESHOLD);
@@ -36,6 +45,8 @@ const collectStep = z
     step: z.literal("collect"),
     name: common.name,
     out: common.out,
+    push_to_hub: common.push_to_hub,
+    private: common.private,
     medqa: pathLike("raw/medqa_train.jsonl").optional(),
     medmcqa: pathLike("raw/medmcqa_train.parquet").optional(),
     headqa: pathLike("raw/headqa_train.jsonl").optional(),
@@ -60,16 +71,28 @@ const dedupStep = z
   })
   .strict();
 
+/** One reference: a file and the field compared, or a benchmark of `m1 data fetch`. */
+const referenceEntry = z.union([
+  z.object({ file: path, field: z.string().min(1).optional() }).strict(),
+  z.object({ dataset: z.string().min(1) }).strict(),
+]);
+
 const decontaminateStep = z
   .object({
     step: z.literal("decontaminate"),
     ...common,
     /** The evaluation file (m1_eval_data.json: source -> items with `question`). */
-    eval: pathLike("m1_eval_data.json"),
+    eval: pathLike("m1_eval_data.json").optional(),
+    /** More references, each with its own field; `- dataset: m1-references` for m1's six. */
+    against: z.array(referenceEntry).min(1).optional(),
     column: z.string().min(1).default("prompt"),
     threshold,
   })
-  .strict();
+  .strict()
+  .refine((step) => step.eval !== undefined || step.against !== undefined, {
+    message: "name what to compare against: eval, against, or both",
+    path: ["eval"],
+  });
 
 const { preset: _preset, ...askKeys } = askOptionsShape;
 
@@ -105,6 +128,8 @@ const classifyStep = z
     endpoint: z.string().min(1).optional(),
     /** Re-asks of rows whose answer ends without a valid code (m1: 1). */
     max_reasks: z.number().int().nonnegative().default(DEFAULT_MAX_REASKS),
+    /** `mesh` (76 qualifiers, m1K's) or `mesh-hierarchical` (26 with sub-trees). */
+    rubric: z.enum(MESH_RUBRICS).default("mesh"),
   })
   .strict();
 
@@ -114,6 +139,10 @@ const selectStep = z
     ...common,
     size: z.number().int().positive().default(SELECT_DEFAULTS.size),
     seed: z.number().int().nonnegative().default(SELECT_DEFAULTS.seed),
+    /** domain-source (m1K), domain, random, hard-random (m1's data ablation). */
+    strategy: z.enum(SELECT_STRATEGIES).default(SELECT_DEFAULTS.strategy),
+    /** random: rows drawn = int(size / estimated_accuracy) (m1: 0.8). */
+    estimated_accuracy: z.number().gt(0).max(1).default(SELECT_DEFAULTS.estimated_accuracy),
   })
   .strict();
 
@@ -186,3 +215,4 @@ export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type EndpointConfig = z.infer<typeof endpointSchema>;
 export type AskStep = z.infer<typeof askStep>;
 export type ClassifyStep = z.infer<typeof classifyStep>;
+export type ReferenceEntry = z.infer<typeof referenceEntry>;

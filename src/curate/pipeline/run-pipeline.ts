@@ -3,6 +3,9 @@ import type { ProgressReporter } from "../../progress.js";
 import { readRows } from "../../io/rows.js";
 import { resolveAskSettings } from "../ask/ask-settings.js";
 import { describePlan, planAsk } from "../ask/dry-run.js";
+import { hubConnection, type HubConnection } from "../../data/hub/connection.js";
+import { pushRowsToHub } from "../../data/hub/push-rows.js";
+import { requireHubToken } from "../../data/hub/push.js";
 import { loadPipeline, type PlannedStep } from "./load-pipeline.js";
 import { runStep, type StepSummary } from "./run-step.js";
 import { stepStatus, writeManifest } from "./step-manifest.js";
@@ -41,6 +44,10 @@ export async function runPipeline(
   options: RunPipelineOptions,
 ): Promise<StepReport[]> {
   const plan = loadPipeline(file);
+  const connection = hubConnection();
+  // A push that cannot happen must not cost a run first.
+  if (!options.dryRun && plan.steps.some((step) => step.config.push_to_hub))
+    requireHubToken(connection);
   const reports: StepReport[] = [];
   let earlierWouldRun = false;
   for (const step of plan.steps) {
@@ -48,6 +55,7 @@ export async function runPipeline(
     const status = await stepStatus(step.output, step.settingsHash, step.inputPaths);
     if (status.upToDate && !options.force && !earlierWouldRun) {
       options.log(`✓ ${label}: up to date, skipped`);
+      await pushOutput(step, connection, options);
       reports.push({ name: step.name, kind: step.config.step, outcome: "up to date" });
       continue;
     }
@@ -61,6 +69,7 @@ export async function runPipeline(
     if (options.dryRun) {
       earlierWouldRun = true;
       options.log(`• ${label}: would run (${reason})`);
+      if (step.config.push_to_hub) options.log(`    then push to ${step.config.push_to_hub}`);
       await describeAskCost(step, file, options.log);
       reports.push({ name: step.name, kind: step.config.step, outcome: "would run", reason });
       continue;
@@ -82,6 +91,7 @@ export async function runPipeline(
     });
     const seconds = (Date.now() - started) / 1000;
     options.log(`✓ ${label}: done in ${seconds.toFixed(1)} s -> ${step.output}`);
+    await pushOutput(step, connection, options);
     reports.push({
       name: step.name,
       kind: step.config.step,
@@ -92,6 +102,32 @@ export async function runPipeline(
     });
   }
   return reports;
+}
+
+/**
+ * Push a step's output when it names `push_to_hub`, whether it ran now or earlier: pushing skips
+ * what the repo already holds, so an unchanged output costs one listing and no commit.
+ */
+async function pushOutput(
+  step: PlannedStep,
+  connection: HubConnection,
+  options: RunPipelineOptions,
+): Promise<void> {
+  const repo = step.config.push_to_hub;
+  if (!repo) return;
+  const result = await pushRowsToHub({
+    repo,
+    connection,
+    private: step.config.private,
+    file: step.output,
+    producedBy: `m1 curate run (${step.name})`,
+    signal: options.signal,
+  });
+  const what =
+    result.uploaded.length === 0
+      ? "already up to date"
+      : `${result.uploaded.length} files committed`;
+  options.log(`  pushed to ${result.url}: ${what}`);
 }
 
 /** In a dry run, what an ask or classify step would send, when its input already exists. */

@@ -80,7 +80,7 @@ export async function runStep(step: PlannedStep, context: StepContext): Promise<
       const result = await classifyRows(
         rows,
         step.input!,
-        { ask, maxReasks: config.max_reasks },
+        { ask, maxReasks: config.max_reasks, rubric: config.rubric },
         {
           signal: context.signal,
           onRound: (round, count) => {
@@ -111,12 +111,18 @@ export async function runStep(step: PlannedStep, context: StepContext): Promise<
     }
     case "select": {
       const rows = await readRows(step.input!);
-      const result = selectRows(rows, step.input!, { size: config.size, seed: config.seed });
+      const result = selectRows(rows, step.input!, {
+        size: config.size,
+        seed: config.seed,
+        strategy: config.strategy,
+        estimatedAccuracy: config.estimated_accuracy,
+      });
       writeRows(step.output, result.rows);
       if (result.withoutDomain > 0)
         context.log(`  left out ${result.withoutDomain} rows without a domain code`);
       return {
         rows: result.rows.length,
+        strategy: result.strategy,
         per_source: result.perSource,
         domains: Object.keys(result.perDomain).length,
       };

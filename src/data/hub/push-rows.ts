@@ -64,7 +64,7 @@ function datasetCard(request: PushRowsRequest, rows: readonly Row[]): string {
     "",
     `# ${request.repo}`,
     "",
-    `${rows.length} rows written by \`${request.producedBy}\` (m1) from \`${basename(request.file)}\`.`,
+    `${rows.length} rows, written by m1 from \`${basename(request.file)}\`.`,
     "",
     `Columns: ${columns.map((column) => `\`${column}\``).join(", ")}.`,
     "",
