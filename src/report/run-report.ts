@@ -3,6 +3,13 @@ import { dirname } from "node:path";
 import { M1Error } from "../errors.js";
 import type { Comparison } from "./compare.js";
 import { compareExperiments } from "./compare.js";
+import {
+  DomainLookup,
+  domainAccuracy,
+  formatDomainAccuracy,
+  UNCLASSIFIED_DOMAIN,
+  type DomainAccuracyRow,
+} from "./by-domain.js";
 import { formatComparisonMarkdown } from "./compare-format.js";
 import { formatComparisonDelimited } from "./compare-rows.js";
 import { discoverExperiments, resolveExperiment } from "./discover.js";
@@ -24,6 +31,10 @@ export interface ReportRequest {
   examples?: number;
   plotDirectory?: string;
   htmlPath?: string;
+  /** Accuracy per MeSH domain instead of per source (`--by domain`). */
+  byDomain?: boolean;
+  /** A classified eval file giving each question's domain (default: the results' own fields). */
+  domainsFile?: string;
 }
 
 export interface ReportResult {
@@ -107,8 +118,20 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
     written.push(request.htmlPath);
   }
 
+  let domainRows: DomainAccuracyRow[] | undefined;
+  if (request.byDomain && !comparison) {
+    const lookup = new DomainLookup(request.domainsFile);
+    domainRows = domainAccuracy(experiments, (experiment) => loader.outcomes(experiment), lookup);
+    if (domainRows.every((row) => row.domain === UNCLASSIFIED_DOMAIN)) {
+      warnings.push(
+        "no question has a MeSH domain: classify the eval file (m1 curate classify --in EVAL.json --out EVAL.domains.json) and pass --domains EVAL.domains.json",
+      );
+    }
+  }
   const stdout = comparison
     ? comparisonText(comparison, request.format)
-    : formatReport(request.format, experiments, request.by);
+    : domainRows
+      ? formatDomainAccuracy(domainRows, request.format)
+      : formatReport(request.format, experiments, request.by);
   return { stdout, written, warnings, experiments, comparison };
 }

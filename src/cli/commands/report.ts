@@ -19,7 +19,8 @@ import { printNote, printWarning } from "../output.js";
 
 interface ReportFlags {
   format: ReportOutputFormat;
-  by?: SweepParameter;
+  by?: SweepParameter | "domain";
+  domains?: string;
   compare?: string[];
   resamples: number;
   seed: number;
@@ -46,8 +47,12 @@ export function registerReport(program: Command): void {
     )
     .option(
       "--by <parameter>",
-      `group along a swept parameter: ${SWEEP_PARAMETERS.join(", ")}`,
-      choiceFlag(SWEEP_PARAMETERS),
+      `group along a swept parameter (${SWEEP_PARAMETERS.join(", ")}), or domain: accuracy per MeSH domain`,
+      choiceFlag([...SWEEP_PARAMETERS, "domain"] as const),
+    )
+    .option(
+      "--domains <eval.json>",
+      "with --by domain: an eval file classified by `m1 curate classify` (default: the domain_name the results carry)",
     )
     .option(
       "--compare <experiments...>",
@@ -85,6 +90,7 @@ export function registerReport(program: Command): void {
         "  m1 report outputs/study --by budget          one table per sweep, budgets down\n" +
         "  m1 report outputs/study --format tsv         m1's gather_results TSV\n" +
         "  m1 report outputs/study --compare budget_1024 budget_4096\n" +
+        "  m1 report outputs/study --by domain --domains eval.domains.json   accuracy per MeSH domain\n" +
         "  m1 report outputs/study --plot plots --html report.html",
     )
     .action(async (dirs: string[], flags: ReportFlags) => {
@@ -105,6 +111,9 @@ export function registerReport(program: Command): void {
       if (directories.length === 0) {
         throw new InputError("no directory given", {}, "write `m1 report <output dir>`");
       }
+      if (flags.domains !== undefined && flags.by !== "domain") {
+        throw new InputError("needs --by domain", { field: "--domains" }, "add --by domain");
+      }
       if (flags.push) {
         checkRepoId(flags.push, "--push");
         requireHubToken(hubConnection());
@@ -112,7 +121,9 @@ export function registerReport(program: Command): void {
       const result = await runReport({
         directories,
         format: flags.format,
-        by: flags.by,
+        by: flags.by === "domain" ? undefined : flags.by,
+        byDomain: flags.by === "domain",
+        domainsFile: flags.domains,
         compare,
         resamples: flags.resamples,
         seed: flags.seed,

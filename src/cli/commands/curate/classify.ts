@@ -11,6 +11,7 @@ import {
 } from "../../../curate/classify/classify-rows.js";
 import { MESH_RUBRICS, type MeshRubricName } from "../../../curate/classify/mesh-rubric.js";
 import { chatProgressDetail, chatRunSummary } from "../../../curate/progress-detail.js";
+import { evalFileRows, isEvalFile, writeEvalFileWithDomains } from "../../../data/eval-domains.js";
 import { ConfigError } from "../../../errors.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { choiceFlag, integerFlag } from "../../flags.js";
@@ -38,8 +39,14 @@ export function registerCurateClassify(curate: Command): void {
   const command = curate
     .command("classify")
     .description("Classify rows into MeSH qualifier domains")
-    .requiredOption("--in <file>", "rows with a prompt column (.jsonl/.json/.parquet)")
-    .option("--out <file>", "rows with domain, domain_code, domain_name, is_domain_code_extracted")
+    .requiredOption(
+      "--in <file>",
+      "rows with a prompt column (.jsonl/.json/.parquet), or an m1 eval file (its items get domain_code, domain_name)",
+    )
+    .option(
+      "--out <file>",
+      "rows with domain, domain_code, domain_name, is_domain_code_extracted (an eval file for an eval file)",
+    )
     .option(
       "--max-retries <n>",
       "re-ask a row whose answer ends without a valid code up to n times (m1's)",
@@ -76,7 +83,15 @@ export function registerCurateClassify(curate: Command): void {
         ),
         { apiKey: flags.apiKey, file: flags.config, readApiKey: !flags.dryRun },
       );
-      const rows = await readRows(flags.in);
+      // An eval file is classified item by item, for `m1 report --by domain`.
+      const evalFile = isEvalFile(flags.in) ? evalFileRows(flags.in) : undefined;
+      if (evalFile && flags.pushToHub) {
+        throw new ConfigError("pushes rows, and --in is an eval file", {
+          key: "--push-to-hub",
+          fix: "push the classified eval file with m1 data push FILE --repo owner/name",
+        });
+      }
+      const rows = evalFile?.rows ?? (await readRows(flags.in));
       if (flags.dryRun) {
         for (const line of describePlan(planAsk(rows, flags.in, ask, rubricBuiltins(flags.rubric))))
           printNote(line);
@@ -103,8 +118,16 @@ export function registerCurateClassify(curate: Command): void {
           onOutcome: (_index, _outcome, stats) => bar?.update(++done, chatProgressDetail(stats)),
         },
       ).finally(() => bar?.stop());
-      writeRows(flags.out!, result.rows);
-      await pushRowsIfAsked(flags, flags.out!, "m1 curate classify", result.rows);
+      if (evalFile) {
+        writeEvalFileWithDomains(flags.out!, evalFile, result.rows);
+        const items = evalFile.rows.length;
+        printNote(
+          `classify: ${items - result.unclassified.length} of ${items} eval items have a domain`,
+        );
+      } else {
+        writeRows(flags.out!, result.rows);
+        await pushRowsIfAsked(flags, flags.out!, "m1 curate classify", result.rows);
+      }
       printNote(`classify: ${chatRunSummary(result.stats)}`);
       if (result.rounds.length > 1)
         printNote(`classify: rows asked per round: ${result.rounds.join(", ")}`);
