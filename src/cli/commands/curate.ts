@@ -8,6 +8,7 @@ import { registerCurateFilter } from "./curate/filter.js";
 import { registerCurateFormat } from "./curate/format.js";
 import { registerCurateRun } from "./curate/run.js";
 import { registerCurateSelect } from "./curate/select.js";
+import { registerCurateStats } from "./curate/stats.js";
 import { addPushFlags } from "./push-flags.js";
 
 /** `m1 curate <step>`: the data-curation pipeline, one subcommand per step. */
@@ -25,9 +26,11 @@ export function registerCurate(program: Command): void {
   registerCurateClassify(curate);
   registerCurateSelect(curate);
   registerCurateFormat(curate);
+  registerCurateStats(curate);
   registerCurateRun(curate);
   // Every step can push what it wrote, as m1 pushed each stage (m196k, -dedup, -dedup-decon, ...).
   for (const step of curate.commands) {
-    if (step.name() !== "run") addPushFlags(step, "the rows written to --out");
+    if (step.name() !== "run" && step.name() !== "stats")
+      addPushFlags(step, "the rows written to --out");
   }
 }
