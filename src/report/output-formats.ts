@@ -1,12 +1,19 @@
 import { pythonFloatRepr } from "../python/float.js";
 import type { ReportExperiment, SweepParameter } from "./experiments.js";
 import { AVERAGE_SOURCE, experimentRows, type AccuracyRow } from "./accuracy.js";
+import { formatPaperTable } from "./paper-table.js";
 import type { ExperimentGroup } from "./table.js";
 import { groupExperiments, sourceNames } from "./table.js";
 
 /** What `m1 report --format` prints to stdout (not a thinking format nor a training-text format). */
-export type ReportOutputFormat = "md" | "csv" | "tsv" | "json";
-export const REPORT_OUTPUT_FORMATS: readonly ReportOutputFormat[] = ["md", "csv", "tsv", "json"];
+export type ReportOutputFormat = "md" | "csv" | "tsv" | "json" | "paper";
+export const REPORT_OUTPUT_FORMATS: readonly ReportOutputFormat[] = [
+  "md",
+  "csv",
+  "tsv",
+  "json",
+  "paper",
+];
 
 export const ACCURACY_ROW_KEYS = [
   "experiment",
@@ -180,5 +187,7 @@ export function formatReport(
       return formatTsv(experiments, by);
     case "md":
       return formatMarkdown(experiments, by);
+    case "paper":
+      return formatPaperTable(orderedExperiments(experiments, by));
   }
 }

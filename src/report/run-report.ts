@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { M1Error } from "../errors.js";
+import { InputError, M1Error } from "../errors.js";
 import type { Comparison } from "./compare.js";
 import { compareExperiments } from "./compare.js";
 import {
@@ -17,6 +17,7 @@ import type { ReportExperiment, SampleOutcome, SweepParameter } from "./experime
 import type { ReportOutputFormat } from "./output-formats.js";
 import { formatReport } from "./output-formats.js";
 import type { RenderedPlot } from "./plots/build.js";
+import { rescoreExperiment } from "./rescore.js";
 import { SampleLoader } from "./samples.js";
 
 /** Everything `m1 report` does, without the command-line parsing (tests call it directly). */
@@ -35,6 +36,10 @@ export interface ReportRequest {
   byDomain?: boolean;
   /** A classified eval file giving each question's domain (default: the results' own fields). */
   domainsFile?: string;
+  /** Score m1-layout experiments again from their results files instead of reading metrics.json. */
+  rescore?: boolean;
+  /** Only these sources, in this order (the average is over them). */
+  sources?: readonly string[];
 }
 
 export interface ReportResult {
@@ -42,8 +47,10 @@ export interface ReportResult {
   stdout: string;
   /** Files written (plots, HTML). */
   written: string[];
-  /** One line each: experiments left out of plots, and why. */
+  /** One line each: experiments left out of plots, and why; rescoring disagreements. */
   warnings: string[];
+  /** One line each: what was done on the way (rescoring). */
+  notes: string[];
   experiments: ReportExperiment[];
   comparison: Comparison | null;
 }
@@ -57,15 +64,31 @@ function comparisonText(comparison: Comparison, format: ReportOutputFormat): str
     case "tsv":
       return formatComparisonDelimited(comparison, "\t");
     case "md":
+    case "paper":
       return formatComparisonMarkdown(comparison);
   }
 }
 
 export async function runReport(request: ReportRequest): Promise<ReportResult> {
-  const experiments = discoverExperiments(request.directories);
-  using loader = new SampleLoader();
   const warnings: string[] = [];
+  const notes: string[] = [];
   const written: string[] = [];
+  let experiments = discoverExperiments(request.directories);
+  if (request.rescore) {
+    const rescored = experiments.map(rescoreExperiment);
+    experiments = rescored.map((result) => result.experiment);
+    const files = rescored.filter((result) => result.samples > 0);
+    const disagreements = rescored.flatMap((result) => result.disagreements);
+    warnings.push(...disagreements);
+    notes.push(
+      `rescored ${files.length} experiment(s), ${files.reduce((sum, result) => sum + result.samples, 0)} samples, from their results files: ` +
+        (disagreements.length === 0
+          ? "every count agrees with metrics.json"
+          : `${disagreements.length} disagreement(s)`),
+    );
+  }
+  if (request.sources) experiments = selectSources(experiments, request.sources);
+  using loader = new SampleLoader();
 
   let comparison: Comparison | null = null;
   if (request.compare) {
@@ -133,5 +156,29 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
     : domainRows
       ? formatDomainAccuracy(domainRows, request.format)
       : formatReport(request.format, experiments, request.by);
-  return { stdout, written, warnings, experiments, comparison };
+  return { stdout, written, warnings, notes, experiments, comparison };
+}
+
+/** Keep only the named sources, in that order; a name no experiment has is an input error. */
+function selectSources(
+  experiments: readonly ReportExperiment[],
+  sources: readonly string[],
+): ReportExperiment[] {
+  const known = new Set(
+    experiments.flatMap((experiment) => experiment.sources.map((s) => s.source)),
+  );
+  const missing = sources.filter((source) => !known.has(source));
+  if (missing.length > 0) {
+    throw new InputError(
+      `no experiment has the source${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
+      { field: "--sources" },
+      `name some of ${[...known].join(", ")}`,
+    );
+  }
+  return experiments.map((experiment) => ({
+    ...experiment,
+    sources: sources.flatMap((name) =>
+      experiment.sources.filter((counts) => counts.source === name),
+    ),
+  }));
 }

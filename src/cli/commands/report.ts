@@ -29,6 +29,8 @@ interface ReportFlags {
   html?: string;
   push?: string;
   private?: boolean;
+  rescore?: boolean;
+  sources?: string[];
 }
 
 export function registerReport(program: Command): void {
@@ -76,6 +78,19 @@ export function registerReport(program: Command): void {
       integerFlag({ min: 0, max: 1000 }),
       3,
     )
+    .option(
+      "--rescore",
+      "score m1-layout experiments again from their <stem>.json (m1's rules) and say where metrics.json differs",
+    )
+    .option(
+      "--sources <names>",
+      "only these sources, in this order; the average is over them (comma list)",
+      (value: string) =>
+        value
+          .split(",")
+          .map((name) => name.trim())
+          .filter(Boolean),
+    )
     .option("--plot <dir>", "write plots (SVG, PNG and Vega-Lite JSON) to this directory")
     .option("--html <file>", "write a self-contained HTML report")
     .option(
@@ -89,6 +104,7 @@ export function registerReport(program: Command): void {
         "  m1 report outputs/study                      accuracy per experiment and source, 95% Wilson CIs\n" +
         "  m1 report outputs/study --by budget          one table per sweep, budgets down\n" +
         "  m1 report outputs/study --format tsv         m1's gather_results TSV\n" +
+        "  m1 report m1-results --rescore --format paper   m1's own outputs rescored, as the paper's table\n" +
         "  m1 report outputs/study --compare budget_1024 budget_4096\n" +
         "  m1 report outputs/study --by domain --domains eval.domains.json   accuracy per MeSH domain\n" +
         "  m1 report outputs/study --plot plots --html report.html",
@@ -124,6 +140,8 @@ export function registerReport(program: Command): void {
         by: flags.by === "domain" ? undefined : flags.by,
         byDomain: flags.by === "domain",
         domainsFile: flags.domains,
+        rescore: flags.rescore,
+        sources: flags.sources,
         compare,
         resamples: flags.resamples,
         seed: flags.seed,
@@ -132,6 +150,7 @@ export function registerReport(program: Command): void {
         htmlPath: flags.html,
       });
       process.stdout.write(result.stdout);
+      for (const note of result.notes) printNote(note);
       for (const warning of result.warnings) printWarning(warning);
       for (const path of result.written) printNote(`wrote ${path}`);
       if (flags.push) await pushResultTrees(directories, flags.push, flags.private);

@@ -2,7 +2,7 @@ import { CancelledError, InputError } from "../../errors.js";
 import type { Row } from "../../io/rows.js";
 import type { ProgressBar } from "../../progress.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
-import { locateRow } from "../row-location.js";
+import { rowLocator } from "../../io/row-location.js";
 
 /** pandas' `Series.describe()`: what m1's stats_token_length notebook printed. */
 export interface LengthSummary {
@@ -99,7 +99,7 @@ function text(rows: readonly Row[], index: number, column: string, file: string)
   if (typeof value === "string") return value;
   throw new InputError(
     value === undefined ? "is missing" : "must be text",
-    { ...locateRow(file, index), field: column },
+    { ...rowLocator(file)(index), field: column },
     column === "reasoning" || column === "distilled_answer_string"
       ? "token lengths need distilled rows (m1 curate ask --preset distill), or name other columns"
       : "name another column",
