@@ -67,12 +67,12 @@ describe("m1-eval through @huggingface/hub", () => {
     expect(existsSync(`${target}.part`)).toBe(false);
   });
 
-  test("reports an unknown revision as an input error naming --revision", async () => {
+  test("reports an unknown revision as an input error in the hub's words, with the fix", async () => {
     const hub = await evalHub();
     const settings = options(hub, { revision: "v9", md5: EVAL_MD5 });
     const error = await fetchHubDataset(m1Eval, settings).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toMatch(/^--revision: cannot download m1_eval_data\.json from UCSC-VLAA\/m1_eval_data: the hub answered 404 \(Invalid rev id: v9\) \(fix: check the repo name UCSC-VLAA\/m1_eval_data, --revision \(v9\)/);
+    expect((error as Error).message).toMatch(/^cannot download m1_eval_data\.json from UCSC-VLAA\/m1_eval_data: the hub answered 404 \(Invalid rev id: v9\) \(fix: check the repo name UCSC-VLAA\/m1_eval_data, --revision \(v9\)/);
     expect(existsSync(join(settings.cacheDir, "hub"))).toBe(false);
   });
 

@@ -103,6 +103,7 @@ describe("pushing datasets, both ways through @huggingface/hub", () => {
     const outputs = join(tempDir(), "outputs");
     cpSync(join(import.meta.dirname, "../fixtures/report/m1-outputs"), outputs, { recursive: true });
     writeFileSync(join(outputs, "m1.sqlite-wal"), "transient");
+    writeFileSync(join(outputs, ".m1-fetch.json"), "{}"); // what m1 data fetch --local-dir leaves
     const first = await runM1InProcess(["report", outputs, "--push", "me/m1-results"]);
     expect(first.code, first.stderr).toBe(0);
     const files = [...hub.files("me/m1-results")!.keys()];

@@ -68,9 +68,10 @@ export function describeHubFailure(
     }
     if (status === 404) {
       return {
+        // The hub's words say which of repo, revision or file it did not find.
         error: new InputError(
           `${what}: the hub answered 404 (${firstLine})`,
-          { field: "--revision" },
+          {},
           `check the repo name ${context.repo}, --revision (${context.revision ?? "main"}) and HF_ENDPOINT`,
         ),
         retryable: false,

@@ -160,8 +160,11 @@ async function commitWithRetries(
   }
 }
 
-/** Names never pushed from a results tree: partial and temporary files, SQLite's side files. */
-const SKIPPED_NAMES = /(\.part|\.tmp-\d+|-wal|-shm|-journal)$/;
+/**
+ * Names never pushed from a results tree: partial and temporary files, SQLite's side files, and the
+ * manifest `m1 data fetch` keeps beside what it fetched.
+ */
+const SKIPPED_NAMES = /(\.part|\.tmp-\d+|-wal|-shm|-journal|^\.m1-fetch\.json)$/;
 
 /**
  * Every file under `folder` with its repo path (`pathInRepo/relative/path`), symlinks and the
