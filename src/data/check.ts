@@ -20,7 +20,7 @@ export interface EvalFileSummary {
 /**
  * Per-source counts and option-count histograms. The option count matters for scoring: m1's
  * matcher only considers the first N letters of A-N, and a benchmark whose options run past D
- * (MMLU-Pro's ten, HLE's five to seven) is where a converter mistake would show.
+ * (MMLU-Pro's ten, HLE's varying counts) is where a converter mistake would show.
  */
 export function summarizeEvalFile(dataset: LoadedEvalDataset): EvalFileSummary {
   const dropped = new Map<string, number>();

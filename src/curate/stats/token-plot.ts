@@ -52,7 +52,8 @@ export function tokenLengthPlot(stats: DatasetStats, title: string): PlotDefinit
               field: "share",
               type: "quantitative",
               title: "share of samples",
-              scale: { nice: true },
+              // Headroom over the tallest bar, so it does not touch the frame.
+              scale: { domain: [0, Math.max(...bars.map((bar) => bar.share)) * 1.08] },
               axis: { format: ".0%", tickCount: 5 },
             },
             y2: { datum: 0 },
