@@ -211,4 +211,12 @@ describe("embedded backend setup", () => {
     expect(tokens).toBeLessThan(text.length / 3);
     expect(await backend.countTokens("Wait")).toBe(1);
   });
+
+  it("gives token ids and their text for m1's max_tokens cut, special tokens written out", async () => {
+    const prompt = await backend.renderChat([{ role: "user", content: "Which nerve?" }]);
+    const ids = await backend.tokenize!(prompt);
+    expect(ids).toHaveLength(await backend.countTokens(prompt));
+    expect(await backend.detokenize!(ids)).toBe(prompt);
+    expect(await backend.detokenize!(ids.slice(0, 1))).toBe("<|im_start|>");
+  });
 });
