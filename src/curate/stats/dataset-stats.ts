@@ -117,7 +117,12 @@ function countBy(rows: readonly Row[], column: string): Record<string, number> {
 }
 
 function lengthsOf(column: string, lengths: number[], bins: number): TokenLengths {
-  return { column, lengths, summary: describeLengths(lengths), histogram: histogram(lengths, bins) };
+  return {
+    column,
+    lengths,
+    summary: describeLengths(lengths),
+    histogram: histogram(lengths, bins),
+  };
 }
 
 export function describeLengths(values: readonly number[]): LengthSummary {

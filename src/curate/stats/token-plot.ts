@@ -80,10 +80,7 @@ export function tokenLengthPlot(stats: DatasetStats, title: string): PlotDefinit
     },
     background: "white",
     padding: 12,
-    hconcat: [
-      panel(stats.tokens.reasoning, "Reasoning"),
-      panel(stats.tokens.answer, "Answer"),
-    ],
+    hconcat: [panel(stats.tokens.reasoning, "Reasoning"), panel(stats.tokens.answer, "Answer")],
     config: {
       font: PLOT_FONT_FAMILY,
       view: { stroke: "#ddd" },
