@@ -1,5 +1,6 @@
 import { InputError } from "../../errors.js";
 import { closestName } from "../../text/closest-name.js";
+import { MMLU_MEDICAL_SUBJECTS } from "../convert/mmlu.js";
 import { checkRepoId } from "./connection.js";
 
 /**
@@ -57,14 +58,8 @@ const reference = (
   description,
 });
 
-/** cais/mmlu subjects m1 decontaminated against (anatomy is not among them). */
-export const M1_MMLU_SUBJECTS = [
-  "clinical_knowledge",
-  "college_biology",
-  "college_medicine",
-  "medical_genetics",
-  "professional_medicine",
-] as const;
+/** cais/mmlu subjects m1 decontaminated against: the medical ones but anatomy. */
+export const M1_MMLU_SUBJECTS = MMLU_MEDICAL_SUBJECTS.filter((subject) => subject !== "anatomy");
 
 export const HUB_DATASETS: readonly HubDataset[] = [
   {
