@@ -6,7 +6,7 @@ import { runChatJobs, type ChatRunHooks, type ChatRunStats } from "../ask/chat-j
 import { openChatSender } from "../ask/open-sender.js";
 import { ResponseCache } from "../ask/response-cache.js";
 import { extractDomainCode, type DomainCode } from "./domain-code.js";
-import { meshRubricByName, type MeshRubricName } from "./mesh-rubric.js";
+import { DEFAULT_MESH_RUBRIC, meshRubricByName, type MeshRubricName } from "./mesh-rubric.js";
 
 /** m1 re-asked rows without a code once. */
 export const DEFAULT_MAX_REASKS = 1;
@@ -50,7 +50,7 @@ export async function classifyRows(
   settings: ClassifySettings,
   hooks: ClassifyHooks = {},
 ): Promise<ClassifyResult> {
-  const { qualifiers } = meshRubricByName(settings.rubric ?? "mesh");
+  const { qualifiers } = meshRubricByName(settings.rubric ?? DEFAULT_MESH_RUBRIC);
   const builtins = rubricBuiltins(settings.rubric);
   const answers: (string | null)[] = rows.map(() => null);
   const codes: (DomainCode | undefined)[] = rows.map(() => undefined);
@@ -118,7 +118,9 @@ export async function classifyRows(
 }
 
 /** Template placeholders with `{rubric}` bound to the chosen rubric (for requests and dry runs). */
-export function rubricBuiltins(name: MeshRubricName = "mesh"): Record<string, () => string> {
+export function rubricBuiltins(
+  name: MeshRubricName = DEFAULT_MESH_RUBRIC,
+): Record<string, () => string> {
   const { rubric } = meshRubricByName(name);
   return { ...TEMPLATE_BUILTINS, rubric: () => rubric };
 }

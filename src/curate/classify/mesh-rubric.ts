@@ -75,6 +75,8 @@ export const MESH_HIERARCHY_PATH = bundledDataPath("mesh", "qualifier_hierarchy.
 /** The rubrics m1 built (build_prompt.py): the 76 qualifiers, or the 26 top ones with sub-trees. */
 export const MESH_RUBRICS = ["mesh", "mesh-hierarchical"] as const;
 export type MeshRubricName = (typeof MESH_RUBRICS)[number];
+/** The rubric m1K was classified with. */
+export const DEFAULT_MESH_RUBRIC: MeshRubricName = "mesh";
 
 /** A top-level qualifier of the hierarchical rubric, with its sub-qualifiers as m1 wrote them. */
 export interface HierarchicalQualifier extends MeshQualifier {

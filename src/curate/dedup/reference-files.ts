@@ -17,6 +17,9 @@ export interface ReferenceTexts {
   counts: Array<{ label: string; texts: number }>;
 }
 
+/** m1's decontaminate_eval.py compares each eval item's `question`. */
+export const DEFAULT_REFERENCE_FIELD = "question";
+
 /**
  * One thing to decontaminate against: a file with the field to compare (each file its own, as
  * m1's EVALUATION_DATASETS give each benchmark its column), or a benchmark of `m1 data fetch`

@@ -1,4 +1,8 @@
-import { readReferences, type ReferenceSpec } from "../dedup/reference-files.js";
+import {
+  DEFAULT_REFERENCE_FIELD,
+  readReferences,
+  type ReferenceSpec,
+} from "../dedup/reference-files.js";
 import { readRows, writeRows } from "../../io/rows.js";
 import { decontaminateRows } from "../dedup/decontaminate.js";
 import { deduplicateRows } from "../dedup/dedup.js";
@@ -51,7 +55,7 @@ export async function runDecontaminateStep(
     ),
   ];
   const references = await readReferences(specs, {
-    defaultField: "question",
+    defaultField: DEFAULT_REFERENCE_FIELD,
     signal: context.signal,
     onNote: (line) => context.log(`  ${line}`),
   });

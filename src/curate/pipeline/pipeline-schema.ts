@@ -2,7 +2,7 @@ import { z } from "zod";
 import { askOptionsShape } from "../ask/ask-options.js";
 import { priceTableSchema } from "../ask/prices.js";
 import { DEFAULT_MAX_REASKS } from "../classify/classify-rows.js";
-import { MESH_RUBRICS } from "../classify/mesh-rubric.js";
+import { DEFAULT_MESH_RUBRIC, MESH_RUBRICS } from "../classify/mesh-rubric.js";
 import { COLLECT_DEFAULTS } from "../collect/collect.js";
 import { DEFAULT_SIMILARITY_THRESHOLD } from "../dedup/threshold.js";
 import { SELECT_DEFAULTS, SELECT_STRATEGIES } from "../select/select-rows.js";
@@ -129,7 +129,7 @@ const classifyStep = z
     /** Re-asks of rows whose answer ends without a valid code (m1: 1). */
     max_reasks: z.number().int().nonnegative().default(DEFAULT_MAX_REASKS),
     /** `mesh` (76 qualifiers, m1K's) or `mesh-hierarchical` (26 with sub-trees). */
-    rubric: z.enum(MESH_RUBRICS).default("mesh"),
+    rubric: z.enum(MESH_RUBRICS).default(DEFAULT_MESH_RUBRIC),
   })
   .strict();
 

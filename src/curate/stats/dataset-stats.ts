@@ -42,6 +42,13 @@ export interface DatasetStats {
   tokens?: { tokenizer: string; reasoning: TokenLengths; answer: TokenLengths };
 }
 
+/** m1's columns (R1's reasoning_content and final answer) and its 50 bins. */
+export const STATS_DEFAULTS = {
+  reasoning_column: "reasoning",
+  answer_column: "distilled_answer_string",
+  bins: 50,
+} as const;
+
 export interface DatasetStatsOptions {
   counter?: TokenCounter;
   /** m1: `reasoning` (DeepSeek-R1's reasoning_content). */
@@ -75,9 +82,9 @@ export async function datasetStats(
     ...(classified ? { perDomain: countBy(rows, "domain_name") } : {}),
   };
   if (!options.counter) return stats;
-  const reasoningColumn = options.reasoningColumn ?? "reasoning";
-  const answerColumn = options.answerColumn ?? "distilled_answer_string";
-  const bins = options.bins ?? 50;
+  const reasoningColumn = options.reasoningColumn ?? STATS_DEFAULTS.reasoning_column;
+  const answerColumn = options.answerColumn ?? STATS_DEFAULTS.answer_column;
+  const bins = options.bins ?? STATS_DEFAULTS.bins;
   const reasoning: number[] = [];
   const answer: number[] = [];
   for (let index = 0; index < rows.length; index++) {
@@ -100,7 +107,7 @@ function text(rows: readonly Row[], index: number, column: string, file: string)
   throw new InputError(
     value === undefined ? "is missing" : "must be text",
     { ...rowLocator(file)(index), field: column },
-    column === "reasoning" || column === "distilled_answer_string"
+    column === STATS_DEFAULTS.reasoning_column || column === STATS_DEFAULTS.answer_column
       ? "token lengths need distilled rows (m1 curate ask --preset distill), or name other columns"
       : "name another column",
   );

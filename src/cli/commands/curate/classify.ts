@@ -9,7 +9,11 @@ import {
   classifyRows,
   rubricBuiltins,
 } from "../../../curate/classify/classify-rows.js";
-import { MESH_RUBRICS, type MeshRubricName } from "../../../curate/classify/mesh-rubric.js";
+import {
+  DEFAULT_MESH_RUBRIC,
+  MESH_RUBRICS,
+  type MeshRubricName,
+} from "../../../curate/classify/mesh-rubric.js";
 import { chatProgressDetail, chatRunSummary } from "../../../curate/progress-detail.js";
 import { evalFileRows, isEvalFile, writeEvalFileWithDomains } from "../../../data/eval-domains.js";
 import { ConfigError } from "../../../errors.js";
@@ -58,7 +62,7 @@ export function registerCurateClassify(curate: Command): void {
       "--rubric <name>",
       "mesh: the 76 MeSH qualifiers (m1K's); mesh-hierarchical: the 26 top qualifiers with their sub-trees (m1's other rubric)",
       choiceFlag(MESH_RUBRICS),
-      "mesh",
+      DEFAULT_MESH_RUBRIC,
     );
   addModelCallOptions(command, "--request-retries")
     .addHelpText(

@@ -8,6 +8,7 @@ import {
 } from "../../../curate/dedup/pair-progress.js";
 import { decontaminateRows } from "../../../curate/dedup/decontaminate.js";
 import {
+  DEFAULT_REFERENCE_FIELD,
   parseReferenceFlag,
   readReferences,
   type ReferenceSpec,
@@ -52,7 +53,7 @@ export function registerCurateDecontaminate(curate: Command): void {
     .option(
       "--against-column <name>",
       "field compared in every --against file that names none (m1 compares the question)",
-      "question",
+      DEFAULT_REFERENCE_FIELD,
     );
   addJoinFlags(command, 'every match, one {"row", "against", "item", "score"} per line')
     .addHelpText(

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import {
   datasetStats,
+  STATS_DEFAULTS,
   type DatasetStats,
   type LengthSummary,
 } from "../../../curate/stats/dataset-stats.js";
@@ -28,8 +29,8 @@ export function registerCurateStats(curate: Command): void {
     .description("Rows per source and domain, token lengths of reasoning and answer, with plots")
     .requiredOption("--in <file>", "rows (.jsonl/.json/.parquet), e.g. a distilled or m1k set")
     .option("--tokenizer <path>", "tokenizer.json (or its folder, or a .gguf) to count tokens")
-    .option("--reasoning-column <name>", "the reasoning text", "reasoning")
-    .option("--answer-column <name>", "the answer text", "distilled_answer_string")
+    .option("--reasoning-column <name>", "the reasoning text", STATS_DEFAULTS.reasoning_column)
+    .option("--answer-column <name>", "the answer text", STATS_DEFAULTS.answer_column)
     .option("--plot <dir>", "write token-lengths.png/.svg/.vl.json here (needs --tokenizer)")
     .option("--json <file>", "write every number (and every length) as JSON")
     .option("-q, --quiet", "no progress bar")
