@@ -59,6 +59,19 @@ const TRAINING = [
   { id: 3, prompt: "Most common site of carcinoid tumour is:" },
 ];
 
+/** `m1 curate decontaminate` on dir/train.jsonl's prompts, then `rest`. */
+function decontaminateArgs(dir: string, ...rest: string[]): string[] {
+  return [
+    "curate",
+    "decontaminate",
+    "--in",
+    join(dir, "train.jsonl"),
+    "--column",
+    "prompt",
+    ...rest,
+  ];
+}
+
 function writeJsonl(path: string, rows: readonly object[]): void {
   writeFileSync(path, rows.map((row) => `${JSON.stringify(row)}\n`).join(""));
 }
@@ -68,21 +81,18 @@ describe("m1 curate decontaminate", () => {
     const dir = tempDir();
     writeJsonl(join(dir, "train.jsonl"), TRAINING);
     writeFileSync(join(dir, "m1_eval_data.json"), JSON.stringify(EVAL));
-    const { code, stderr } = await runCli([
-      "curate",
-      "decontaminate",
-      "--in",
-      join(dir, "train.jsonl"),
-      "--column",
-      "prompt",
-      "--against",
-      join(dir, "m1_eval_data.json"),
-      "--out",
-      join(dir, "clean.jsonl"),
-      "--pairs",
-      join(dir, "pairs.jsonl"),
-      "-q",
-    ]);
+    const { code, stderr } = await runCli(
+      decontaminateArgs(
+        dir,
+        "--against",
+        join(dir, "m1_eval_data.json"),
+        "--out",
+        join(dir, "clean.jsonl"),
+        "--pairs",
+        join(dir, "pairs.jsonl"),
+        "-q",
+      ),
+    );
     expect(code).toBe(0);
     // Row 1 holds the question plus options: the options push m1's ratio below 95, so it stays.
     expect((await readRows(join(dir, "clean.jsonl"))).map((row) => row.id)).toEqual([1, 3]);
@@ -113,41 +123,35 @@ describe("m1 curate decontaminate", () => {
       JSON.stringify([{ question: "Most common site of carcinoid tumour is:" }]),
     );
     writeJsonl(join(dir, "prompts.jsonl"), [{ prompt: TRAINING[1]!.prompt }]);
-    const { code } = await runCli([
-      "curate",
-      "decontaminate",
-      "--in",
-      join(dir, "train.jsonl"),
-      "--column",
-      "prompt",
-      "--against",
-      join(dir, "list.json"),
-      "--against",
-      join(dir, "prompts.jsonl"),
-      "--against-column",
-      "prompt",
-      "--out",
-      join(dir, "clean.jsonl"),
-      "-q",
-    ]);
+    const { code } = await runCli(
+      decontaminateArgs(
+        dir,
+        "--against",
+        join(dir, "list.json"),
+        "--against",
+        join(dir, "prompts.jsonl"),
+        "--against-column",
+        "prompt",
+        "--out",
+        join(dir, "clean.jsonl"),
+        "-q",
+      ),
+    );
     // list.json items have no `prompt` field: a clear error, nothing written.
     expect(code).toBe(2);
     expect(existsSync(join(dir, "clean.jsonl"))).toBe(false);
-    const ok = await runCli([
-      "curate",
-      "decontaminate",
-      "--in",
-      join(dir, "train.jsonl"),
-      "--column",
-      "prompt",
-      "--against",
-      join(dir, "prompts.jsonl"),
-      "--against-column",
-      "prompt",
-      "--out",
-      join(dir, "clean.jsonl"),
-      "-q",
-    ]);
+    const ok = await runCli(
+      decontaminateArgs(
+        dir,
+        "--against",
+        join(dir, "prompts.jsonl"),
+        "--against-column",
+        "prompt",
+        "--out",
+        join(dir, "clean.jsonl"),
+        "-q",
+      ),
+    );
     expect(ok.code).toBe(0);
     expect((await readRows(join(dir, "clean.jsonl"))).map((row) => row.id)).toEqual([0, 2, 3]);
   });
@@ -160,19 +164,16 @@ describe("m1 curate decontaminate", () => {
       // A null question is skipped as m1 does; a number is an error.
       JSON.stringify({ medqa: [{ question: "x" }, { question: 42 }, { question: null }] }),
     );
-    const { code, stderr } = await runCli([
-      "curate",
-      "decontaminate",
-      "--in",
-      join(dir, "train.jsonl"),
-      "--column",
-      "prompt",
-      "--against",
-      join(dir, "eval.json"),
-      "--out",
-      join(dir, "clean.jsonl"),
-      "-q",
-    ]);
+    const { code, stderr } = await runCli(
+      decontaminateArgs(
+        dir,
+        "--against",
+        join(dir, "eval.json"),
+        "--out",
+        join(dir, "clean.jsonl"),
+        "-q",
+      ),
+    );
     expect(code).toBe(2);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/eval\.json: item medqa\[1\]: question: expected a string, got number/);
@@ -197,13 +198,8 @@ describe("m1 curate decontaminate", () => {
     process.env.HF_ENDPOINT = hub.endpoint;
     process.env.M1_CACHE_DIR = join(dir, "cache");
     try {
-      const args = [
-        "curate",
-        "decontaminate",
-        "--in",
-        join(dir, "train.jsonl"),
-        "--column",
-        "prompt",
+      const args = decontaminateArgs(
+        dir,
         "--against",
         join(dir, "m1_eval_data.json"),
         `${join(dir, "stems.jsonl")}=stem`,
@@ -212,7 +208,7 @@ describe("m1 curate decontaminate", () => {
         "--out",
         join(dir, "clean.jsonl"),
         "-q",
-      ];
+      );
       const { code, stderr } = await runCli(args);
       expect(code, stderr).toBe(0);
       // 0 and 2 match eval questions, 3 the stem, 1 (question + options) the GPQA text.
@@ -241,16 +237,7 @@ describe("m1 curate decontaminate", () => {
   it("refuses a run with nothing to compare against, and a fetch name that is no reference", async () => {
     const dir = tempDir();
     writeJsonl(join(dir, "train.jsonl"), TRAINING);
-    const base = [
-      "curate",
-      "decontaminate",
-      "--in",
-      join(dir, "train.jsonl"),
-      "--column",
-      "prompt",
-      "--out",
-      join(dir, "o.jsonl"),
-    ];
+    const base = decontaminateArgs(dir, "--out", join(dir, "o.jsonl"));
     const none = await runCli(base);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(

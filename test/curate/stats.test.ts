@@ -10,6 +10,16 @@ import { path, useTempDir } from "./support/temp-dir.js";
 const tempDir = useTempDir();
 // Byte-level BPE with Qwen's special tokens: one token per ASCII character.
 const QWEN_DIR = join(import.meta.dirname, "../fixtures/train/qwen2.5-instruct");
+const statsArgs = (file: string, ...rest: string[]) => [
+  "curate",
+  "stats",
+  "--in",
+  file,
+  "--tokenizer",
+  QWEN_DIR,
+  "-q",
+  ...rest,
+];
 
 describe("m1's dataset statistics", () => {
   it("summarises lengths as pandas' describe() and bins them as numpy.histogram", () => {
@@ -79,15 +89,7 @@ describe("m1's dataset statistics", () => {
       { source: "a", reasoning: "x", distilled_answer_string: "y" },
       { source: "a", distilled_answer_string: "y" },
     ]);
-    const { code, stderr } = await runCli([
-      "curate",
-      "stats",
-      "--in",
-      file,
-      "--tokenizer",
-      QWEN_DIR,
-      "-q",
-    ]);
+    const { code, stderr } = await runCli(statsArgs(file));
     expect(code).toBe(2);
     expect(stderr).toMatch(
       /rows\.jsonl:2: reasoning: is missing \(fix: token lengths need distilled rows/,
@@ -106,19 +108,9 @@ describe("m1's dataset statistics", () => {
       })),
     );
     const plots = path(dir, "plots");
-    const { code, stderr } = await runCli([
-      "curate",
-      "stats",
-      "--in",
-      file,
-      "--tokenizer",
-      QWEN_DIR,
-      "--plot",
-      plots,
-      "--json",
-      path(dir, "stats.json"),
-      "-q",
-    ]);
+    const { code, stderr } = await runCli(
+      statsArgs(file, "--plot", plots, "--json", path(dir, "stats.json")),
+    );
     expect(code, stderr).toBe(0);
     const png = readFileSync(join(plots, "token-lengths.png"));
     expect(png.subarray(1, 4).toString()).toBe("PNG");
