@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { datasetStats, describeLengths, histogram } from "../../src/curate/stats/dataset-stats.js";
 import { writeRows, type Row } from "../../src/io/rows.js";
 import { loadTokenizerJson } from "../../src/tokenizers/index.js";
-import { runCli } from "./support/run-cli.js";
+import { runCli } from "../support/cli.js";
 import { path, useTempDir } from "./support/temp-dir.js";
 
 const tempDir = useTempDir();

@@ -4,9 +4,10 @@ import { afterEach, describe, expect, test } from "vitest";
 import { loadEvalDataset } from "../../src/eval/datasets/index.js";
 import type { EvalFileContent } from "../../src/eval/datasets/types.js";
 import { startFakeChatServer, type FakeChatServer } from "../fixtures/fake-chat-server.js";
-import { runM1InProcess, useTempDir } from "./helpers.js";
+import { runCli } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 
-const tempDir = useTempDir();
+const tempDir = useTempDirs("m1-eval-domains-");
 const M1_OUTPUTS = join(import.meta.dirname, "../fixtures/report/m1-outputs");
 const BUDGET_128 = "250319-ablation-thinking_budget/m1-7B-1K/thinking_buget_128/version_0";
 let server: FakeChatServer | undefined;
@@ -47,7 +48,7 @@ describe("eval items by MeSH domain, and accuracy per domain", () => {
     const evalPath = join(dir, "m1_eval_data.json");
     writeFileSync(evalPath, JSON.stringify(fixtureEvalFile(), null, 2));
     const out = join(dir, "m1_eval_data.domains.json");
-    const result = await runM1InProcess([
+    const result = await runCli([
       "curate", "classify", "--in", evalPath, "--out", out, "--model", "gpt-4o", "--base-url", server.baseUrl,
       "--cache", join(dir, "cache.sqlite"), "--max-retries", "0", "--quiet",
     ]);
@@ -66,7 +67,7 @@ describe("eval items by MeSH domain, and accuracy per domain", () => {
     const dataset = await loadEvalDataset(out);
     expect(dataset.samples[1]!.extra).toEqual({ domain_code: "24", domain_name: "Drug Therapy" });
 
-    const report = await runM1InProcess(["report", M1_OUTPUTS, "--by", "domain", "--domains", out, "--format", "json"]);
+    const report = await runCli(["report", M1_OUTPUTS, "--by", "domain", "--domains", out, "--format", "json"]);
     expect(report.code, report.stderr).toBe(0);
     const rows = JSON.parse(report.stdout) as Array<Record<string, unknown>>;
     const budget128 = rows.filter((row) => row.experiment === BUDGET_128);
@@ -87,7 +88,7 @@ describe("eval items by MeSH domain, and accuracy per domain", () => {
     const records = JSON.parse(readFileSync(resultsPath, "utf8")) as Array<Record<string, unknown>>;
     records.forEach((record, index) => (record.domain_name = index < 4 ? "Anatomy & Histology" : "Diagnosis"));
     writeFileSync(resultsPath, JSON.stringify(records, null, 2));
-    const report = await runM1InProcess(["report", join(tree, BUDGET_128), "--by", "domain"]);
+    const report = await runCli(["report", join(tree, BUDGET_128), "--by", "domain"]);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toContain("| Diagnosis | 2 | 7 | 28.6% |");
     expect(report.stdout).toContain("|  | Anatomy & Histology | 1 | 4 | 25.0% |");
@@ -97,10 +98,10 @@ describe("eval items by MeSH domain, and accuracy per domain", () => {
     const dir = tempDir();
     const plain = join(dir, "eval.json");
     writeFileSync(plain, JSON.stringify(fixtureEvalFile()));
-    const alone = await runM1InProcess(["report", M1_OUTPUTS, "--domains", plain]);
+    const alone = await runCli(["report", M1_OUTPUTS, "--domains", plain]);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/--domains: needs --by domain/);
-    const bare = await runM1InProcess(["report", M1_OUTPUTS, "--by", "domain", "--domains", plain]);
+    const bare = await runCli(["report", M1_OUTPUTS, "--by", "domain", "--domains", plain]);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/eval\.json: --domains: no item has a domain_name \(fix: classify the eval file first/);
   });

@@ -4,9 +4,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { runPipeline } from "../../src/curate/pipeline/run-pipeline.js";
 import { readRows, writeRows, type Row } from "../../src/io/rows.js";
 import { FAKE_HUB_TOKEN, startFakeHub, stopFakeHubs, type FakeHub } from "../fixtures/fake-hub.js";
-import { fixture, runM1InProcess, useTempDir } from "./helpers.js";
+import { runCli } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
+import { fixture } from "./helpers.js";
 
-const tempDir = useTempDir();
+const tempDir = useTempDirs("m1-hub-push-");
 afterEach(stopFakeHubs);
 
 /** HF_ENDPOINT, HF_TOKEN and the cache pointed at this test's fake hub and folder. */
@@ -49,7 +51,7 @@ describe("pushing datasets, both ways through @huggingface/hub", () => {
     const input = join(dir, "m23k.jsonl");
     writeRows(input, classifiedRows(30));
     const out = join(dir, "m1k.jsonl");
-    const result = await runM1InProcess([
+    const result = await runCli([
       "curate", "select", "--in", input, "--out", out, "--size", "10", "--push-to-hub", "me/m1k-domain", "--private",
     ]);
     expect(result.code, result.stderr).toBe(0);
@@ -60,13 +62,13 @@ describe("pushing datasets, both ways through @huggingface/hub", () => {
     const card = hub.files("me/m1k-domain")!.get("README.md")!.content.toString();
     expect(card).toContain("  - split: train\n    path: data/train-*");
 
-    const fetched = await runM1InProcess(["data", "fetch", "hf:me/m1k-domain", "--quiet"]);
+    const fetched = await runCli(["data", "fetch", "hf:me/m1k-domain", "--quiet"]);
     expect(fetched.code, fetched.stderr).toBe(0);
     const shard = join(fetched.stdout.trim(), "data", "train-00000-of-00001.parquet");
     expect(await readRows(shard)).toEqual(await readRows(out));
 
     // The same output again: nothing new is committed.
-    const again = await runM1InProcess(["data", "push", out, "--repo", "me/m1k-domain"]);
+    const again = await runCli(["data", "push", out, "--repo", "me/m1k-domain"]);
     expect(again.stderr).toContain("nothing new (2 files already there)");
     expect(hub.repo("me/m1k-domain")!.commits).toHaveLength(1);
   });
@@ -77,11 +79,11 @@ describe("pushing datasets, both ways through @huggingface/hub", () => {
     const input = join(dir, "m23k.jsonl");
     writeRows(input, classifiedRows(5));
     const out = join(dir, "m1k.jsonl");
-    const result = await runM1InProcess(["curate", "select", "--in", input, "--out", out, "--push-to-hub", "me/x"]);
+    const result = await runCli(["curate", "select", "--in", input, "--out", out, "--push-to-hub", "me/x"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/HF_TOKEN: is not set; pushing to the hub needs a token with write access \(fix: export HF_TOKEN=hf_/);
     expect(existsSync(out)).toBe(false);
-    const badRepo = await runM1InProcess(["data", "push", input, "--repo", "not a repo"]);
+    const badRepo = await runCli(["data", "push", input, "--repo", "not a repo"]);
     expect(badRepo.code).toBe(2);
   });
 
@@ -90,9 +92,9 @@ describe("pushing datasets, both ways through @huggingface/hub", () => {
     const dir = tempDir();
     const rows = join(dir, "rows.jsonl");
     writeRows(rows, classifiedRows(3));
-    expect((await runM1InProcess(["data", "push", rows, "--repo", "me/secret", "--private"])).code).toBe(0);
+    expect((await runCli(["data", "push", rows, "--repo", "me/secret", "--private"])).code).toBe(0);
     delete process.env.HF_TOKEN;
-    const denied = await runM1InProcess(["data", "fetch", "hf:me/secret"]);
+    const denied = await runCli(["data", "fetch", "hf:me/secret"]);
     expect(denied.code).toBe(2);
     expect(denied.stderr).toMatch(/HF_TOKEN: cannot list me\/secret at 'main': the hub answered 401/);
     expect(hub.requests.every((request) => request.url !== "/api/repos/create" || request.headers.authorization)).toBe(true);
@@ -104,7 +106,7 @@ describe("pushing datasets, both ways through @huggingface/hub", () => {
     cpSync(join(import.meta.dirname, "../fixtures/report/m1-outputs"), outputs, { recursive: true });
     writeFileSync(join(outputs, "m1.sqlite-wal"), "transient");
     writeFileSync(join(outputs, ".m1-fetch.json"), "{}"); // what m1 data fetch --local-dir leaves
-    const first = await runM1InProcess(["report", outputs, "--push", "me/m1-results"]);
+    const first = await runCli(["report", outputs, "--push", "me/m1-results"]);
     expect(first.code, first.stderr).toBe(0);
     const files = [...hub.files("me/m1-results")!.keys()];
     expect(files).toContain(
@@ -114,7 +116,7 @@ describe("pushing datasets, both ways through @huggingface/hub", () => {
     expect(files.some((file) => file.endsWith("-wal"))).toBe(false);
     const budget128 = join(outputs, "250319-ablation-thinking_budget/m1-7B-1K/thinking_buget_128/version_0/log.txt");
     writeFileSync(budget128, "Start time: x\nEnd time: y\nScript runtime: 00:05:01\n");
-    const second = await runM1InProcess(["report", outputs, "--push", "me/m1-results"]);
+    const second = await runCli(["report", outputs, "--push", "me/m1-results"]);
     expect(second.stderr).toMatch(/: 1 files in 1 commit, 24 unchanged/);
     expect(hub.repo("me/m1-results")!.commits.at(-1)!.files).toEqual([
       "250319-ablation-thinking_budget/m1-7B-1K/thinking_buget_128/version_0/log.txt",

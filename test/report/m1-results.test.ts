@@ -3,8 +3,8 @@ import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runReport } from "../../src/report/run-report.js";
 import { startFakeHub, stopFakeHubs } from "../fixtures/fake-hub.js";
-import { temporaryDirectory } from "../fixtures/report/run-cli.js";
-import { runM1InProcess } from "../data/helpers.js";
+import { temporaryDirectory } from "../fixtures/report/outputs.js";
+import { runCli } from "../support/cli.js";
 
 /**
  * m1's own outputs, rescored: a tree in UCSC-VLAA/m1-results' layout whose verdicts come from the
@@ -136,7 +136,7 @@ describe("fetched from the hub, then rescored", () => {
 
   it("m1 data fetch m1-results --include one study, then m1 report --rescore --format paper", async () => {
     const local = join(temporaryDirectory("m1-results-fetched"), "outputs");
-    const fetched = await runM1InProcess([
+    const fetched = await runCli([
       "data",
       "fetch",
       "m1-results",
@@ -150,7 +150,7 @@ describe("fetched from the hub, then rescored", () => {
     expect(fetched.stderr).toMatch(
       /m1-results: 10 files from UCSC-VLAA\/m1-results@main: downloaded 10/,
     );
-    const report = await runM1InProcess(["report", local, "--rescore", "--format", "paper"]);
+    const report = await runCli(["report", local, "--rescore", "--format", "paper"]);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stderr).toContain(
       "rescored 2 experiment(s), 70 samples, from their results files: every count agrees with metrics.json",
