@@ -4,13 +4,17 @@
  * 2. overhead: a plain node-llama-cpp generation loop vs the backend and the budget-forcing engine
  *    producing the same tokens (target: engine >= 97% of raw);
  * 3. Wait rounds: tokens decoded to resume after each Wait (target: only the inserted tokens);
- * 4. parallel sequences: aggregate tokens/s with 1, 4 and 8 sequences in one context.
+ * 4. parallel sequences: aggregate tokens/s with 1, 4 and 8 sequences, deterministic (one context
+ *    per sequence) vs batched (one shared context), and whether each mode's records equal the
+ *    one-at-a-time records (the cost of determinism, and what it buys).
  * On a shared machine wall-clock speed swings from one second to the next, so contenders run in
  * rotating order within each round, results are medians of per-round ratios, and CPU-time speeds
  * (less sensitive to other processes) are printed beside wall-clock ones.
  * Speed targets live here, never in tests.
  */
 import { cpus, loadavg } from "node:os";
+import { isDeepStrictEqual } from "node:util";
+import { join } from "node:path";
 import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { createLlamaCppBackend, type LlamaCppBackend } from "../src/backends/llama-cpp/index.js";
 import { loadLlamaRuntime } from "../src/backends/llama-cpp/runtime.js";
@@ -18,9 +22,14 @@ import type { Backend, GenerationSequence } from "../src/backends/types.js";
 import { DEFAULT_BUDGET_FORCING } from "../src/engine/generation-settings.js";
 import { generateWithBudget, type BudgetForcingSettings } from "../src/engine/budget-forcing.js";
 import { M1_THINKING_FORMAT } from "../src/engine/thinking-formats.js";
+import type { GenerationRecord } from "../src/engine/record.js";
+import { loadEvalDataset } from "../src/eval/datasets/index.js";
+import { buildSamplePrompt } from "../src/eval/prompt.js";
+import { PACKAGE_ROOT } from "../src/paths.js";
 import { ensureSmokeModel } from "../src/smoke/index.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const PARALLEL_ROUNDS = Number(process.env.BENCH_PARALLEL_ROUNDS ?? 3);
 /** Thinking tokens per overhead run; the chosen question never stops before it. */
 const LONG_BUDGET = 400;
 
@@ -279,57 +288,90 @@ async function benchWaitRounds(
   );
 }
 
+/** Whether each record equals the reference's (same prompt order); how many differ. */
+function differing(records: readonly GenerationRecord[], reference: readonly GenerationRecord[]) {
+  return records.filter((record, index) => !isDeepStrictEqual(record, reference[index])).length;
+}
+
 async function benchParallel(modelPath: string, prompts: readonly string[]): Promise<void> {
-  console.log(`\n4. Parallel sequences (each question: 200 thinking tokens + 8 answer tokens)`);
-  const widths = [10, 10, 8, 18, 14];
+  const settings: BudgetForcingSettings = {
+    ...DEFAULT_BUDGET_FORCING,
+    thinkingFormat: M1_THINKING_FORMAT,
+    thinkingBudget: 200,
+    answerBudget: 8,
+    // Every question runs its whole budget, so runs are comparable.
+    minThinkingTokens: 200,
+  };
   console.log(
-    "   " + row(["sequences", "questions", "tokens", "aggregate tok/s", "tokens/CPU-s"], widths),
+    `\n4. Parallel sequences, deterministic (a context per sequence) vs batched (one shared context)`,
   );
+  console.log(
+    `   ${prompts.length} PubMedQA demo questions, each 200 thinking + 8 answer tokens; ${PARALLEL_ROUNDS} rounds in rotating order, medians`,
+  );
+  const widths = [10, 15, 18, 14, 28];
+  console.log(
+    "   " +
+      row(
+        ["sequences", "mode", "aggregate tok/s", "tokens/CPU-s", "records differing from 1-seq"],
+        widths,
+      ),
+  );
+  let reference: GenerationRecord[] | undefined;
   for (const parallelSequences of [1, 4, 8]) {
-    const backend = await createLlamaCppBackend({
-      model: modelPath,
-      gpu: false,
-      parallelSequences,
-      contextSize: 1024,
-    });
-    const settings: BudgetForcingSettings = {
-      ...DEFAULT_BUDGET_FORCING,
-      thinkingFormat: M1_THINKING_FORMAT,
-      thinkingBudget: 200,
-      answerBudget: 8,
-      // Every question runs its whole budget, so runs are comparable.
-      minThinkingTokens: 200,
-    };
-    const questions = Array.from(
-      { length: Math.max(8, parallelSequences * 2) },
-      (_, index) => prompts[index % prompts.length],
-    );
-    const speeds: Speed[] = [];
-    let tokens = 0;
-    for (let repeat = 0; repeat < 3; repeat++) {
-      speeds.push(
-        await measure(async () => {
-          const records = await Promise.all(
-            questions.map((prompt) => generateWithBudget(backend, prompt, settings)),
-          );
-          tokens = records.reduce((sum, record) => sum + record.num_gen_tokens, 0);
-          return tokens;
-        }),
+    const modes = { deterministic: true, batched: false } as const;
+    const backends = new Map<string, LlamaCppBackend>();
+    for (const [name, deterministic] of Object.entries(modes)) {
+      const backend = await createLlamaCppBackend({
+        model: modelPath,
+        gpu: false,
+        parallelSequences,
+        deterministic,
+      });
+      await backend.reserveContext(2048);
+      backends.set(name, backend);
+    }
+    const names = [...backends.keys()];
+    const speeds: Record<string, Speed[]> = Object.fromEntries(names.map((name) => [name, []]));
+    const differ: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
+    for (let round = 0; round < PARALLEL_ROUNDS; round++) {
+      for (let turn = 0; turn < names.length; turn++) {
+        const name = names[(round + turn) % names.length]!;
+        const backend = backends.get(name)!;
+        let records: GenerationRecord[] = [];
+        speeds[name]!.push(
+          await measure(async () => {
+            records = await Promise.all(
+              prompts.map((prompt) => generateWithBudget(backend, prompt, settings)),
+            );
+            return records.reduce((sum, record) => sum + record.num_gen_tokens, 0);
+          }),
+        );
+        reference ??= records;
+        differ[name] = Math.max(differ[name]!, differing(records, reference));
+      }
+    }
+    for (const backend of backends.values()) await backend.close();
+    for (const name of names) {
+      console.log(
+        "   " +
+          row(
+            [
+              parallelSequences,
+              name,
+              median(speeds[name]!.map((speed) => speed.wall)).toFixed(0),
+              median(speeds[name]!.map((speed) => speed.cpu)).toFixed(0),
+              `${differ[name]} of ${prompts.length} (worst round)`,
+            ],
+            widths,
+          ),
       );
     }
-    await backend.close();
+    const ratio = (key: keyof Speed) =>
+      median(
+        speeds.deterministic!.map((speed, round) => speed[key] / speeds.batched![round]![key]),
+      );
     console.log(
-      "   " +
-        row(
-          [
-            parallelSequences,
-            questions.length,
-            tokens,
-            median(speeds.map((speed) => speed.wall)).toFixed(0),
-            median(speeds.map((speed) => speed.cpu)).toFixed(0),
-          ],
-          widths,
-        ),
+      `   ${"".padEnd(widths[0]!)}  deterministic / batched: ${percent(ratio("wall"))} wall, ${percent(ratio("cpu"))} CPU`,
     );
   }
 }
@@ -343,6 +385,7 @@ async function main(): Promise<void> {
       .join(" ")} at start`,
   );
   const backend = await createLlamaCppBackend({ model: modelPath, gpu: false, contextSize: 2048 });
+  await backend.reserveContext(2048);
   console.log(`backend: ${backend.description}`);
   const questions = [
     "What is the most likely diagnosis?",
@@ -361,8 +404,18 @@ async function main(): Promise<void> {
   await benchThreads(modelPath, prompts[0]);
   await benchOverhead(backend, prompts[0]);
   await benchWaitRounds(backend, prompts);
+  // The demo's questions: long prompts (about 1,000 tokens each on the smoke tokenizer), as in
+  // `m1 demo`, where batching used to change results.
+  const demo = await loadEvalDataset(join(PACKAGE_ROOT, "data", "demo", "pubmedqa_demo.json"), {
+    limit: 16,
+  });
+  const demoPrompts = await Promise.all(
+    demo.samples.map((sample) =>
+      backend.renderChat([{ role: "user", content: buildSamplePrompt(sample, {}) }]),
+    ),
+  );
   await backend.close();
-  await benchParallel(modelPath, prompts);
+  await benchParallel(modelPath, demoPrompts);
 }
 
 await main();

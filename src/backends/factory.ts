@@ -21,8 +21,10 @@ export interface EmbeddedBackendSettings {
   threads?: number | null;
   contextSize?: number | null;
   gpu?: "auto" | "cpu";
-  /** Sequences generated at once in one context. */
+  /** Sequences generated at once. */
   parallelSequences?: number;
+  /** One context per sequence, so greedy output never depends on concurrency (default true). */
+  deterministic?: boolean;
 }
 
 export interface ServerLaunchSettings {
@@ -96,6 +98,7 @@ async function openEmbedded(
     threads: settings.threads ?? undefined,
     contextSize: settings.contextSize ?? undefined,
     parallelSequences: settings.parallelSequences,
+    deterministic: settings.deterministic,
     chatTemplate: settings.chatTemplatePath
       ? loadChatTemplateFile(settings.chatTemplatePath)
       : undefined,
@@ -103,9 +106,12 @@ async function openEmbedded(
   });
   const size = existsSync(backend.modelPath) ? statSync(backend.modelPath).size : 0;
   notes.push(...backend.warnings);
+  // Batched generations (and every one cached before the mode existed) may differ from
+  // deterministic ones: cached answers never cross modes.
+  const mode = backend.deterministic ? ":deterministic" : "";
   return {
     backend,
-    modelIdentity: `llama.cpp:${backend.modelPath}:${size}`,
+    modelIdentity: `llama.cpp:${backend.modelPath}:${size}${mode}`,
     concurrency: settings.parallelSequences ?? 1,
     notes,
   };
@@ -153,6 +159,7 @@ async function openOpenAI(
           description: backend.description,
           capabilities: backend.capabilities,
           warnings: backend.warnings,
+          contextLimit: backend.contextLimit,
           renderChat: (messages) => backend.renderChat(messages),
           countTokens: (text, countOptions) => backend.countTokens(text, countOptions),
           tokenize: backend.tokenize,

@@ -80,6 +80,15 @@ export interface BackendCapabilities {
   maxParallelSequences: number;
 }
 
+/** The most tokens one sequence may hold (prompt + generated + inserted), and who sets it. */
+export interface ContextLimit {
+  tokens: number;
+  /** Where the limit comes from, for messages: "the model's trained context", "vLLM max_model_len", ... */
+  source: string;
+  /** How to raise it, for messages: "raise context_size (--context-size)", ... */
+  raise: string;
+}
+
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
@@ -101,5 +110,12 @@ export interface Backend extends AsyncDisposable {
   openSequence(prompt: string, options?: { signal?: AbortSignal }): Promise<GenerationSequence>;
   /** Settings the backend could not honour, one line each (e.g. top_p ignored by a server). */
   readonly warnings: readonly string[];
+  /** The per-sequence token limit, when the model or server tells it (checked before a study runs). */
+  readonly contextLimit?: ContextLimit;
+  /**
+   * Make room for sequences of up to `tokens` tokens before the first one opens (the embedded
+   * backend sizes its context to fit); backends that need nothing leave it out.
+   */
+  reserveContext?(tokens: number, options?: { signal?: AbortSignal }): Promise<void>;
   close(): Promise<void>;
 }

@@ -20,6 +20,7 @@ export interface BackendFlags {
   threads?: number;
   contextSize?: number;
   gpu: "auto" | "cpu";
+  deterministic?: boolean;
   timeout: number;
   parallel?: number;
 }
@@ -79,6 +80,15 @@ export function addBackendFlags(command: Command): Command {
       choiceFlag(["auto", "cpu"] as const),
       "auto",
     )
+    .option(
+      "--deterministic",
+      "embedded engine: one context per sequence, so greedy output never depends on what runs beside it",
+      true,
+    )
+    .option(
+      "--no-deterministic",
+      "embedded engine: batch all sequences in one context (faster on GPUs; output may vary with concurrency)",
+    )
     .option("--timeout <seconds>", "per-request timeout for servers", numberFlag({ min: 1 }), 600);
 }
 
@@ -124,5 +134,6 @@ export function backendSettingsFromFlags(flags: BackendFlags, seed: number): Bac
     contextSize: flags.contextSize,
     gpu: flags.gpu,
     parallelSequences: flags.parallel,
+    deterministic: flags.deterministic,
   };
 }

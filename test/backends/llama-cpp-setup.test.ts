@@ -179,7 +179,7 @@ describe("embedded backend setup", () => {
 
   it("describes itself and offers stop suppression and evaluated-token counts", () => {
     expect(backend.description).toMatch(
-      /^llama\.cpp: m1-tiny-smoke-\w+\.gguf \(cpu, 1 thread, 1 sequence x \d+ tokens\)$/,
+      /^llama\.cpp: m1-tiny-smoke-\w+\.gguf \(cpu, 1 thread, 1 context x 1 sequence x 256 tokens, deterministic\)$/,
     );
     expect(backend.capabilities).toEqual({
       stopSuppression: true,

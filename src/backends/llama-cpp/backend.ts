@@ -1,15 +1,10 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import type {
-  LlamaContext,
-  LlamaContextSequence,
-  LlamaModel,
-  Token,
-  TokenBias,
-} from "node-llama-cpp";
+import type { LlamaModel, Token, TokenBias } from "node-llama-cpp";
 import { BackendSetupError, CancelledError, ConfigError, M1Error } from "../../errors.js";
 import { CHATML_TEMPLATE, compileChatTemplate, type ChatTemplate } from "../chat-template.js";
-import type { Backend, BackendCapabilities, ChatMessage } from "../types.js";
+import type { Backend, BackendCapabilities, ChatMessage, ContextLimit } from "../types.js";
+import { ContextPool } from "./context-pool.js";
 import { firstLine, resolveModelPath, type ResolveModelOptions } from "./model-source.js";
 import {
   defaultThreadCount,
@@ -28,10 +23,19 @@ export interface LlamaCppBackendOptions {
   gpu?: GpuSetting;
   /** CPU threads for evaluation; default 1 for tiny models, else every math core (see runtime.ts). */
   threads?: number;
-  /** Tokens per sequence; default: as large as memory allows, up to the model's training context. */
+  /**
+   * Tokens per sequence. Default: what `reserveContext` asks for (studies size it from their
+   * prompts and budgets), else as large as memory allows up to the model's trained context.
+   */
   contextSize?: number;
-  /** Sequences in the one context (questions generated at once); default 1. */
+  /** Sequences open at once (questions generated at once); default 1. */
   parallelSequences?: number;
+  /**
+   * true (default): one llama.cpp context per sequence, so greedy output never depends on what
+   * runs beside it. false: one context for all sequences, batched together (faster where batching
+   * pays, e.g. GPUs; output may then change with concurrency and timing). See context-pool.ts.
+   */
+  deterministic?: boolean;
   /** Overrides the GGUF's `tokenizer.chat_template`. */
   chatTemplate?: ChatTemplate;
   /** Cancels a download or a load in progress. */
@@ -44,15 +48,19 @@ export interface LlamaCppBackend extends Backend {
   openSequence(prompt: string, options?: { signal?: AbortSignal }): Promise<LlamaCppSequence>;
   /** Threads each evaluation uses. */
   readonly threads: number;
-  /** Tokens per sequence of the context actually created. */
+  /** Tokens per sequence of the contexts created (0 until the first sequence or `reserveContext`). */
   readonly contextSize: number;
   readonly modelPath: string;
+  readonly deterministic: boolean;
+  readonly contextLimit: ContextLimit;
+  reserveContext(tokens: number, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 /**
  * The embedded backend: a GGUF model run by llama.cpp through node-llama-cpp, in this process.
- * One context holds `parallelSequences` sequences; each question gets one for its whole
- * think / Wait / answer chain, so its KV cache is kept across rounds.
+ * Up to `parallelSequences` sequences run at once; each question gets one for its whole
+ * think / Wait / answer chain, so its KV cache is kept across rounds. Where they live (a context
+ * each, or one shared context) is the ContextPool's business.
  */
 export async function createLlamaCppBackend(
   options: LlamaCppBackendOptions,
@@ -86,35 +94,54 @@ export async function createLlamaCppBackend(
 
   const fileBytes = (await stat(modelPath)).size;
   const threads = options.threads ?? defaultThreadCount(llama, fileBytes);
-  let context: LlamaContext;
-  takeLlamaError();
-  try {
-    context = await model.createContext({
-      sequences: parallelSequences,
-      contextSize: options.contextSize ?? "auto",
-      threads,
-      createSignal: options.signal,
-    });
-  } catch (error) {
-    await model.dispose();
-    if (options.signal?.aborted) throw new CancelledError();
-    throw new BackendSetupError(
-      `cannot create a llama.cpp context for ${basename(modelPath)}: ${takeLlamaError() ?? firstLine(error)}`,
-      "lower --context-size or --parallel, or free memory",
-      { cause: error },
-    );
+  const deterministic = options.deterministic ?? true;
+  const device = llama.gpu === false || model.gpuLayers === 0 ? "cpu" : llama.gpu;
+  const pool = new ContextPool(model, {
+    deterministic,
+    sequences: parallelSequences,
+    threads,
+    modelName: basename(modelPath),
+    signal: options.signal,
+  });
+  if (options.contextSize !== undefined) {
+    // A size given up front is final: create the contexts now, so a lack of memory shows here.
+    try {
+      await pool.ensure(options.contextSize);
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
   }
+  const trainedContext = model.trainContextSize;
+  const contextLimit: ContextLimit =
+    options.contextSize !== undefined
+      ? {
+          tokens: options.contextSize,
+          source: "context_size",
+          raise: `raise context_size (--context-size; the model was trained on ${trainedContext})`,
+        }
+      : {
+          tokens: trainedContext,
+          source: "the model's trained context",
+          raise: "use a model trained on longer contexts",
+        };
+  // Contexts side by side on the CPU each use `threads` threads: at most as many decode at once
+  // as the cores allow, since oversubscribed llama.cpp threads spin instead of working.
+  const concurrentDecodes = Math.max(1, Math.floor(llama.cpuMathCores / threads));
+  const decodeGate =
+    deterministic && device === "cpu" && threads > 1 && concurrentDecodes < parallelSequences
+      ? new SequenceSlots(concurrentDecodes)
+      : undefined;
 
   const warnings: string[] = [];
   const chatTemplate = options.chatTemplate ?? modelChatTemplate(model, warnings);
-  const slots = new SequenceSlots(parallelSequences);
   const suppression = supportsEogBias(model);
   let eogTokens: Token[] | undefined;
   const banCache = new Map<string, TokenBias>();
   let closed: Promise<void> | undefined;
 
   const endOfGeneration = new Map<Token, boolean>();
-  const host: SequenceHost = {
+  const host: Omit<SequenceHost, "release"> = {
     model,
     isEndOfGeneration(token) {
       let isEnd = endOfGeneration.get(token);
@@ -138,7 +165,15 @@ export async function createLlamaCppBackend(
       }
       return bias;
     },
-    release: () => slots.release(),
+    async decode(step) {
+      if (!decodeGate) return step();
+      await decodeGate.acquire();
+      try {
+        return await step();
+      } finally {
+        decodeGate.release();
+      }
+    },
   };
 
   const capabilities: BackendCapabilities = {
@@ -146,24 +181,37 @@ export async function createLlamaCppBackend(
     evaluatedTokens: true,
     maxParallelSequences: parallelSequences,
   };
-  const device = llama.gpu === false || model.gpuLayers === 0 ? "cpu" : llama.gpu;
 
   const close = async () => {
     closed ??= (async () => {
-      slots.close(new CancelledError("the model was closed"));
-      await context.dispose();
+      await pool.dispose(new CancelledError("the model was closed"));
       await model.dispose();
     })();
     await closed;
   };
 
   return {
-    description: `llama.cpp: ${basename(modelPath)} (${device}, ${threads} thread${threads === 1 ? "" : "s"}, ${parallelSequences} sequence${parallelSequences === 1 ? "" : "s"} x ${context.contextSize} tokens)`,
+    get description() {
+      const size = pool.contextSize > 0 ? `${pool.contextSize} tokens` : "tokens as needed";
+      const layout = deterministic
+        ? `${plural(parallelSequences, "context")} x 1 sequence x ${size}, deterministic`
+        : `${plural(parallelSequences, "sequence")} x ${size} in one context, not deterministic`;
+      return `llama.cpp: ${basename(modelPath)} (${device}, ${plural(threads, "thread")}, ${layout})`;
+    },
     capabilities,
     warnings,
     threads,
-    contextSize: context.contextSize,
+    get contextSize() {
+      return pool.contextSize;
+    },
     modelPath,
+    deterministic,
+    contextLimit,
+    async reserveContext(tokens: number) {
+      if (closed) throw new M1Error("the model was closed");
+      checkWholeNumber(tokens, "context_size", 1);
+      await pool.ensure(options.contextSize ?? tokens);
+    },
     async renderChat(messages: readonly ChatMessage[]) {
       return chatTemplate.render(messages);
     },
@@ -182,14 +230,13 @@ export async function createLlamaCppBackend(
     },
     async openSequence(prompt: string, openOptions?: { signal?: AbortSignal }) {
       if (closed) throw new M1Error("the model was closed");
-      await slots.acquire(openOptions?.signal);
-      let llamaSequence: LlamaContextSequence | undefined;
+      if (pool.contextSize === 0) await pool.ensure(options.contextSize ?? "auto");
+      const { sequence, release } = await pool.acquire(openOptions?.signal);
       try {
-        llamaSequence = context.getSequence();
-        return new LlamaCppSequence(host, llamaSequence, prompt);
+        return new LlamaCppSequence({ ...host, release }, sequence, prompt);
       } catch (error) {
-        await llamaSequence?.dispose();
-        slots.release();
+        await sequence.dispose();
+        release();
         throw error;
       }
     },
@@ -212,6 +259,10 @@ function modelChatTemplate(model: LlamaModel, warnings: string[]): ChatTemplate 
     "the GGUF has no tokenizer.chat_template; prompts use plain ChatML (pass --chat-template to choose)",
   );
   return compileChatTemplate(CHATML_TEMPLATE, "built-in ChatML", tokens);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 function checkWholeNumber(value: number, key: string, minimum: number): void {

@@ -28,6 +28,8 @@ export interface SequenceHost {
   isEndOfGeneration(token: Token): boolean;
   /** Bias banning end-of-generation tokens and the first token of each stop string; undefined when unsupported. */
   stopBanBias(stops: readonly string[]): TokenBias | undefined;
+  /** Runs one decode step (the backend may hold it back so side-by-side contexts share the cores). */
+  decode<T>(step: () => Promise<T>): Promise<T>;
   /** Called once when the sequence is disposed, to free its slot. */
   release(): void;
 }
@@ -185,7 +187,7 @@ export class LlamaCppSequence implements GenerationSequence {
         }
         let step: IteratorResult<Token, void>;
         try {
-          step = await iterator.next();
+          step = await this.host.decode(() => iterator.next());
         } catch (error) {
           throw this.callError(error);
         }

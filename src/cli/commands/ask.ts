@@ -8,6 +8,7 @@ import {
   type BudgetForcingSettings,
   type EngineEvent,
 } from "../../engine/budget-forcing.js";
+import { fitContext } from "../../engine/context-fit.js";
 import {
   M1_GENERATION_DEFAULTS,
   budgetForcingSettings,
@@ -128,6 +129,15 @@ export function registerAsk(program: Command): void {
     try {
       for (const note of opened.notes) printNote(errorColors.yellow(note));
       const rendered = await opened.backend.renderChat([{ role: "user", content: question }]);
+      await fitContext({
+        backend: opened.backend,
+        prompts: [rendered],
+        settings: [settings],
+        label: "the model",
+        budgetKey: "--budget",
+        answerKey: "--answer-budget",
+        signal: interruptSignal,
+      });
       const started = performance.now();
       const record = await generateWithBudget(opened.backend, rendered, settings, {
         signal: interruptSignal,

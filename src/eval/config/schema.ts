@@ -128,6 +128,8 @@ export const evalConfigSchema = z
       .nullable()
       .default(null)
       .meta({ examples: [16384] }),
+    /** Embedded engine: one context per sequence, so greedy output never depends on concurrency. */
+    deterministic: z.boolean().default(true),
     gpu: z.enum(["auto", "cpu"]).default("auto"),
     use_cache: z.boolean().default(true),
     retries: nonNegativeInteger.default(4),

@@ -111,6 +111,7 @@ const RESUME_SENSITIVE_KEYS = [
   "temperature",
   "top_p",
   "frequency_penalty",
+  "deterministic",
 ] as const;
 
 export function checkResumable(experiment: Experiment, config: Record<string, unknown>): void {

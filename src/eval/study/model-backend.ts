@@ -20,6 +20,7 @@ export function backendSettingsForModel(config: EvalConfig, model: StudyModel): 
       contextSize: config.context_size,
       gpu: config.gpu,
       parallelSequences: concurrency,
+      deterministic: config.deterministic,
     };
   }
   return {
@@ -55,7 +56,7 @@ export async function openStudyBackend(
 ): Promise<OpenedBackend> {
   const settings = backendSettingsForModel(config, model);
   const opened = await openBackend(settings, { signal: options.signal });
+  // The study notes the backend's description once its context is sized.
   for (const note of opened.notes) options.onNote?.(note);
-  options.onNote?.(`${model.label}: ${opened.backend.description}`);
   return opened;
 }

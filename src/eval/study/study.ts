@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { OpenedBackend } from "../../backends/factory.js";
+import type { Backend } from "../../backends/types.js";
 import type { BudgetForcingSettings } from "../../engine/budget-forcing.js";
+import { fitContext } from "../../engine/context-fit.js";
 import {
   silentProgress,
   type ProgressBar,
@@ -23,7 +25,7 @@ import {
 import { CONFIG_FILE_NAME, versionDirName } from "../m1-layout/paths.js";
 import { planStudy, type ExperimentPoint, type StudyModel } from "./plan.js";
 import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
-import { requireTokenIds } from "../prompt-truncation.js";
+import { requireTokenIds, truncatePromptAsM1 } from "../prompt-truncation.js";
 import { runExperiment, type ExperimentRunSummary } from "./runner.js";
 import { EvalStore, STORE_FILE_NAME, type Experiment } from "../store/index.js";
 
@@ -144,6 +146,17 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       const opened = await options.openBackend(model);
       try {
         if (config.max_tokens > 0) requireTokenIds(opened.backend);
+        // Every point of the model (finished ones too, so a resumed run sizes the same).
+        await fitContext({
+          backend: opened.backend,
+          prompts: await renderPrompts(opened.backend, dataset, promptSettings, config.max_tokens),
+          settings: points.map(({ engine }) => engine),
+          label: model.label,
+          budgetKey: config.budgets ? "budgets" : "max_new_tokens",
+          answerKey: "max_new_answer_tokens",
+          signal,
+        });
+        note(`${model.label}: ${opened.backend.description}`);
         store ??= EvalStore.open(storePath);
         progress ??= (options.progress ?? silentProgress).group({ unit: "samples" });
         for (const { point, engine, decision } of runnable) {
@@ -184,6 +197,26 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   const order = new Map([...engines.keys()].map((point, index) => [point, index]));
   result.experiments.sort((a, b) => order.get(a.point)! - order.get(b.point)!);
   return result;
+}
+
+/** Every sample's prompt as the runner will send it (chat-rendered, cut by m1's `max_tokens`). */
+function renderPrompts(
+  backend: Backend,
+  dataset: LoadedEvalDataset,
+  promptSettings: QueryPromptSettings,
+  maxTokens: number,
+): Promise<string[]> {
+  return Promise.all(
+    dataset.samples.map(async (sample) =>
+      truncatePromptAsM1(
+        await backend.renderChat([
+          { role: "user", content: buildSamplePrompt(sample, promptSettings) },
+        ]),
+        maxTokens,
+        backend,
+      ),
+    ),
+  );
 }
 
 interface PointRun {
