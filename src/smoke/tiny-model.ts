@@ -21,7 +21,7 @@ import { Mulberry32, approximateNormals, type RandomGenerator } from "../random/
  */
 
 /** Bump whenever the bytes change (weights, vocabulary, metadata): the cache file name carries it. */
-export const SMOKE_MODEL_VERSION = 1;
+export const SMOKE_MODEL_VERSION = 2;
 
 export const SMOKE_MODEL_NAME = "m1-tiny-smoke";
 
@@ -32,7 +32,7 @@ export const SMOKE_MODEL_SHAPE = {
   blockCount: 2,
   headCount: 4,
   headCountKv: 2,
-  contextLength: 8192,
+  contextLength: 32768,
   mergeCount: 300,
 } as const;
 

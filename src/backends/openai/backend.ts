@@ -2,7 +2,13 @@ import { BackendCallError, BackendSetupError, CancelledError } from "../../error
 import { connectServerTokenCounter } from "./server-tokenizer.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
 import type { ChatTemplate } from "../chat-template.js";
-import type { Backend, BackendCapabilities, ChatMessage, GenerationSequence } from "../types.js";
+import type {
+  Backend,
+  BackendCapabilities,
+  ChatMessage,
+  ContextLimit,
+  GenerationSequence,
+} from "../types.js";
 import { CompletionClient, type RetryEvent } from "./completion-client.js";
 import {
   createHttpAgents,
@@ -13,7 +19,7 @@ import {
 import { qwen25ChatTemplate } from "./qwen-chat-template.js";
 import { HttpSequence } from "./sequence.js";
 import { ServerPool, parseServerUrl, type ServerEndpoint } from "./server-pool.js";
-import { listServedModels } from "./served-models.js";
+import { listServedModels, llamaCppSlotContext, type ServedModel } from "./served-models.js";
 
 export interface OpenAICompatibleBackendOptions {
   /** One base URL or several serving the same model, e.g. `http://127.0.0.1:8000/v1`. */
@@ -85,7 +91,7 @@ export async function createOpenAICompatibleBackend(
   let tokenizer = options.tokenizer;
 
   try {
-    const modelName = await checkServers(servers, pool, {
+    const { modelName, contextLimit } = await checkServers(servers, pool, {
       modelName: options.modelName,
       apiKey,
       agents,
@@ -117,6 +123,7 @@ export async function createOpenAICompatibleBackend(
       chatTemplate,
       modelName,
       warnings,
+      contextLimit,
       client: new CompletionClient({
         pool,
         apiKey,
@@ -148,6 +155,7 @@ interface BackendParts {
   chatTemplate: ChatTemplate;
   modelName: string;
   warnings: string[];
+  contextLimit?: ContextLimit;
   client: CompletionClient;
   stream: boolean;
   extraBody: Readonly<Record<string, unknown>>;
@@ -176,6 +184,10 @@ class HttpBackend implements OpenAICompatibleBackend {
 
   get modelName(): string {
     return this.parts.modelName;
+  }
+
+  get contextLimit(): ContextLimit | undefined {
+    return this.parts.contextLimit;
   }
 
   get apiBases(): readonly string[] {
@@ -239,7 +251,8 @@ class HttpBackend implements OpenAICompatibleBackend {
 
 /**
  * Ask every server for its models. Unreachable servers are marked down (with a warning) as long as
- * one answers; none answering is a BackendSetupError. Resolves to the model name to use.
+ * one answers; none answering is a BackendSetupError. Resolves to the model name to use and the
+ * smallest context limit the servers tell (vLLM/SGLang `max_model_len`, llama.cpp's slot size).
  */
 async function checkServers(
   servers: readonly ServerEndpoint[],
@@ -252,12 +265,12 @@ async function checkServers(
     signal?: AbortSignal;
     warnings: string[];
   },
-): Promise<string> {
+): Promise<{ modelName: string; contextLimit?: ContextLimit }> {
   const results = await Promise.allSettled(
     servers.map((server) => listServedModels(server, settings)),
   );
   if (settings.signal?.aborted) throw new CancelledError();
-  const answered: { server: ServerEndpoint; models: string[] | undefined }[] = [];
+  const answered: { server: ServerEndpoint; models: ServedModel[] | undefined }[] = [];
   results.forEach((result, index) => {
     const server = servers[index]!;
     if (result.status === "fulfilled") {
@@ -271,25 +284,62 @@ async function checkServers(
   });
   if (answered.length === 0) throw startupFailure(servers, results[0]!);
 
-  const listed = answered.find((entry) => entry.models && entry.models.length > 0);
-  if (settings.modelName) {
-    for (const { server, models } of answered) {
-      if (models && models.length > 0 && !models.includes(settings.modelName)) {
-        throw new BackendSetupError(
-          `${server.label} does not serve the model '${settings.modelName}' (it serves: ${models.join(", ")})`,
-          `pass --model-name ${models[0]} (model_name in m1 eval), or leave it out to use the served model`,
-        );
-      }
+  const modelName = settings.modelName ?? listedModelName(answered);
+  for (const { server, models } of settings.modelName ? answered : []) {
+    const ids = models?.map((model) => model.id) ?? [];
+    if (ids.length > 0 && !ids.includes(modelName)) {
+      throw new BackendSetupError(
+        `${server.label} does not serve the model '${modelName}' (it serves: ${ids.join(", ")})`,
+        `pass --model-name ${ids[0]} (model_name in m1 eval), or leave it out to use the served model`,
+      );
     }
-    return settings.modelName;
   }
+  return { modelName, contextLimit: await smallestContextLimit(answered, modelName, settings) };
+}
+
+function listedModelName(
+  answered: readonly { server: ServerEndpoint; models: ServedModel[] | undefined }[],
+): string {
+  const listed = answered.find((entry) => entry.models && entry.models.length > 0);
   if (!listed?.models) {
     throw new BackendSetupError(
       `${answered[0]!.server.label} lists no models at /v1/models`,
       "pass the served model name with --model",
     );
   }
-  return listed.models[0]!;
+  return listed.models[0]!.id;
+}
+
+/** Each server's limit (its max_model_len, else its llama.cpp slot size); the smallest wins. */
+async function smallestContextLimit(
+  answered: readonly { server: ServerEndpoint; models: ServedModel[] | undefined }[],
+  modelName: string,
+  settings: { apiKey?: string; agents: HttpAgents; timeoutMs: number; signal?: AbortSignal },
+): Promise<ContextLimit | undefined> {
+  const limits = await Promise.all(
+    answered.map(async ({ server, models }): Promise<ContextLimit | undefined> => {
+      const maxModelLen = models?.find((model) => model.id === modelName)?.maxModelLen;
+      if (maxModelLen !== undefined) {
+        return {
+          tokens: maxModelLen,
+          source: `max_model_len of ${server.label}`,
+          raise: "restart the server with a larger --max-model-len (--context-length for SGLang)",
+        };
+      }
+      const slot = await llamaCppSlotContext(server, settings);
+      if (slot === undefined) return undefined;
+      return {
+        tokens: slot,
+        source: `n_ctx per slot of ${server.label} (/props)`,
+        raise: "restart llama-server with a larger --ctx-size (shared by its --parallel slots)",
+      };
+    }),
+  );
+  let smallest: ContextLimit | undefined;
+  for (const limit of limits) {
+    if (limit && (!smallest || limit.tokens < smallest.tokens)) smallest = limit;
+  }
+  return smallest;
 }
 
 function startupFailure(
