@@ -25,6 +25,8 @@ export interface EmbeddedBackendSettings {
   parallelSequences?: number;
   /** One context per sequence, so greedy output never depends on concurrency (default true). */
   deterministic?: boolean;
+  /** Load the vocabulary only, for checks before a run (no sequences). */
+  vocabOnly?: boolean;
 }
 
 export interface ServerLaunchSettings {
@@ -99,6 +101,7 @@ async function openEmbedded(
     contextSize: settings.contextSize ?? undefined,
     parallelSequences: settings.parallelSequences,
     deterministic: settings.deterministic,
+    vocabOnly: settings.vocabOnly,
     chatTemplate: settings.chatTemplatePath
       ? loadChatTemplateFile(settings.chatTemplatePath)
       : undefined,

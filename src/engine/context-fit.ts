@@ -25,6 +25,8 @@ export interface ContextFitInput {
   budgetKey: string;
   /** The config key or flag of the answer budget, e.g. `max_new_answer_tokens`. */
   answerKey: string;
+  /** Reserve the room once it fits (default true; false only checks). */
+  reserve?: boolean;
   signal?: AbortSignal;
 }
 
@@ -46,7 +48,7 @@ export async function fitContext(input: ContextFitInput): Promise<ContextNeed | 
   if (!limit && !backend.reserveContext) return undefined;
   const need = await contextNeed(input);
   if (limit && need.tokens > limit.tokens) throw tooLong(input, need, limit);
-  await backend.reserveContext?.(need.tokens, { signal });
+  if (input.reserve !== false) await backend.reserveContext?.(need.tokens, { signal });
   return need;
 }
 

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { validateEvalConfig } from "../../src/eval/config/load.js";
-import { openStudyBackend } from "../../src/eval/model-backend.js";
-import { runStudy } from "../../src/eval/study.js";
+import { openStudyBackend, probeStudyBackend } from "../../src/eval/study/model-backend.js";
+import { runStudy } from "../../src/eval/study/study.js";
 import { ConfigError } from "../../src/errors.js";
 import { SMOKE_MODEL_SHAPE } from "../../src/smoke/tiny-model.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
@@ -124,6 +124,38 @@ describe("over HTTP, a server's context limit", () => {
     );
     expect(server.completionRequests()).toHaveLength(0);
     expect(existsSync(outputDir)).toBe(false);
+  });
+});
+
+describe("a study of several models", () => {
+  it("checks every model before the first one runs: nothing sent, nothing written", async () => {
+    const roomy = await fakeServer({ maxModelLen: 100_000 });
+    const small = await fakeServer({ maxModelLen: 200 });
+    for (const [second, key, holds] of [
+      [{ name: "small", base_url: small.baseUrl }, "max_new_tokens", "small holds 200"],
+      [{ name: "smoke", model_path: modelPath }, "max_new_tokens", "smoke holds 32768"],
+    ] as const) {
+      const outputDir = join(tempDir(), "refused");
+      const config = validateEvalConfig({
+        eval_data_path: evalPath,
+        models: [{ name: "roomy", base_url: roomy.baseUrl }, second],
+        force_think: true,
+        max_new_tokens: 40_000,
+        retries: 0,
+        output_dir: outputDir,
+      });
+      const before = roomy.completionRequests().length;
+      const error = await runStudy({
+        config,
+        openBackend: (model) => openStudyBackend(config, model),
+        probeBackend: (model) => probeStudyBackend(config, model),
+      }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).key).toBe(key);
+      expect((error as ConfigError).message).toContain(holds);
+      expect(roomy.completionRequests().length).toBe(before);
+      expect(existsSync(outputDir)).toBe(false);
+    }
   });
 });
 

@@ -36,6 +36,11 @@ export interface LlamaCppBackendOptions {
    * pays, e.g. GPUs; output may then change with concurrency and timing). See context-pool.ts.
    */
   deterministic?: boolean;
+  /**
+   * Load only what checks need (vocabulary, chat template, trained context), not the weights:
+   * `renderChat`, `countTokens` and `contextLimit` work, sequences are refused.
+   */
+  vocabOnly?: boolean;
   /** Overrides the GGUF's `tokenizer.chat_template`. */
   chatTemplate?: ChatTemplate;
   /** Cancels a download or a load in progress. */
@@ -80,7 +85,8 @@ export async function createLlamaCppBackend(
   try {
     model = await llama.loadModel({
       modelPath,
-      gpuLayers: gpu === false ? 0 : "auto",
+      gpuLayers: gpu === false || options.vocabOnly ? 0 : "auto",
+      vocabOnly: options.vocabOnly,
       loadSignal: options.signal,
     });
   } catch (error) {
@@ -103,7 +109,7 @@ export async function createLlamaCppBackend(
     modelName: basename(modelPath),
     signal: options.signal,
   });
-  if (options.contextSize !== undefined) {
+  if (options.contextSize !== undefined && !options.vocabOnly) {
     // A size given up front is final: create the contexts now, so a lack of memory shows here.
     try {
       await pool.ensure(options.contextSize);
@@ -112,7 +118,8 @@ export async function createLlamaCppBackend(
       throw error;
     }
   }
-  const trainedContext = model.trainContextSize;
+  // From the GGUF's metadata: a vocabulary-only load does not read it into llama.cpp.
+  const trainedContext = model.fileInsights.trainContextSize ?? model.trainContextSize;
   const contextLimit: ContextLimit =
     options.contextSize !== undefined
       ? {
@@ -209,6 +216,7 @@ export async function createLlamaCppBackend(
     contextLimit,
     async reserveContext(tokens: number) {
       if (closed) throw new M1Error("the model was closed");
+      if (options.vocabOnly) throw new M1Error("this backend loaded the vocabulary only");
       checkWholeNumber(tokens, "context_size", 1);
       await pool.ensure(options.contextSize ?? tokens);
     },
@@ -230,6 +238,7 @@ export async function createLlamaCppBackend(
     },
     async openSequence(prompt: string, openOptions?: { signal?: AbortSignal }) {
       if (closed) throw new M1Error("the model was closed");
+      if (options.vocabOnly) throw new M1Error("this backend loaded the vocabulary only");
       if (pool.contextSize === 0) await pool.ensure(options.contextSize ?? "auto");
       const { sequence, release } = await pool.acquire(openOptions?.signal);
       try {

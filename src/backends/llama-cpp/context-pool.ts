@@ -111,9 +111,8 @@ export class ContextPool {
     const count = deterministic ? sequences : 1;
     const created: LlamaContext[] = [];
     try {
+      const contextSize = count > 1 && size === "auto" ? await this.autoSize(count) : size;
       for (let index = 0; index < count; index++) {
-        // Every context gets the first one's size ("auto" sizes the first by free memory).
-        const contextSize = index === 0 ? size : created[0]!.contextSize;
         created.push(await this.createContext(contextSize, deterministic ? 1 : sequences));
       }
     } catch (error) {
@@ -122,6 +121,23 @@ export class ContextPool {
     }
     this.contexts = created;
     this.free = deterministic ? [...created].reverse() : [];
+  }
+
+  /** As large as memory allows for `count` sequences, up to the trained context, like "auto". */
+  private async autoSize(count: number): Promise<number> {
+    try {
+      return await this.model.fileInsights.configurationResolver.resolveContextContextSize("auto", {
+        modelGpuLayers: this.model.gpuLayers,
+        modelTrainContextSize: this.model.trainContextSize,
+        sequences: count,
+      });
+    } catch (error) {
+      throw new BackendSetupError(
+        `not enough memory for ${count} llama.cpp contexts of ${this.settings.modelName}: ${firstLine(error)}`,
+        "lower the concurrency or --context-size, or free memory",
+        { cause: error },
+      );
+    }
   }
 
   private async createContext(

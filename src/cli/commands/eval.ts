@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadEvalConfig } from "../../eval/config/load.js";
 import type { EvalConfig } from "../../eval/config/schema.js";
-import { openStudyBackend } from "../../eval/study/model-backend.js";
+import { openStudyBackend, probeStudyBackend } from "../../eval/study/model-backend.js";
 import { runStudy, type StudyResult } from "../../eval/study/study.js";
 import { formatStudySummary } from "../../report/study-summary.js";
 import { interruptSignal } from "../interrupt.js";
@@ -62,6 +62,7 @@ export async function runStudyCommand(
     onExample: (prompt) => printNote(`Example:\n${prompt}`),
     openBackend: (model) =>
       openStudyBackend(config, model, { signal: interruptSignal, onNote: note }),
+    probeBackend: (model) => probeStudyBackend(config, model, { signal: interruptSignal }),
   });
   process.stdout.write(formatStudySummary(result));
   process.exitCode = exitCodeOf(result);

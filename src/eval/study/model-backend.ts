@@ -1,4 +1,5 @@
 import { openBackend, type BackendSettings, type OpenedBackend } from "../../backends/factory.js";
+import type { Backend } from "../../backends/types.js";
 import type { EvalConfig } from "../config/schema.js";
 import type { StudyModel } from "./plan.js";
 
@@ -59,4 +60,20 @@ export async function openStudyBackend(
   // The study notes the backend's description once its context is sized.
   for (const note of opened.notes) options.onNote?.(note);
   return opened;
+}
+
+/**
+ * A light backend of a study model for checks before anything runs: the embedded backend with its
+ * vocabulary only, a running server's client; undefined for a server m1 would launch (its limit
+ * is known once it runs).
+ */
+export async function probeStudyBackend(
+  config: EvalConfig,
+  model: StudyModel,
+  options: { signal?: AbortSignal } = {},
+): Promise<Backend | undefined> {
+  if (model.launch) return undefined;
+  const settings = backendSettingsForModel(config, model);
+  const probe = settings.kind === "embedded" ? { ...settings, vocabOnly: true } : settings;
+  return (await openBackend(probe, { signal: options.signal })).backend;
 }

@@ -35,6 +35,11 @@ export interface StudyOptions {
   config: EvalConfig;
   /** Opens (and, for `launch`, starts) the backend of one model; closed by the study. */
   openBackend: (model: StudyModel) => Promise<OpenedBackend>;
+  /**
+   * A light backend (vocabulary, limits) of a model, to check a multi-model study's budgets
+   * before the first model runs; undefined when it cannot be had cheaply. Closed by the study.
+   */
+  probeBackend?: (model: StudyModel) => Promise<Backend | undefined>;
   signal?: AbortSignal;
   /** Where progress goes (the CLI draws bars); silent by default. */
   progress?: ProgressReporter;
@@ -125,6 +130,23 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       }),
     }));
 
+    // Budgets are checked against every model before the first one writes anything (a server
+    // m1 launches is checked once it runs).
+    const fitting = { config, dataset, promptSettings, signal };
+    const toRun = todo.filter(({ points }) =>
+      points.some(({ decision }) => decision.kind !== "skip"),
+    );
+    for (const { model, points } of options.probeBackend ? toRun.slice(1) : []) {
+      const probe = await options.probeBackend!(model);
+      if (!probe) continue;
+      try {
+        if (config.max_tokens > 0) requireTokenIds(probe);
+        await fitModelContext(probe, model, points, { ...fitting, reserve: false });
+      } finally {
+        await probe.close();
+      }
+    }
+
     for (const { model, points } of todo) {
       for (const { point, decision } of points) {
         if (decision.kind === "skip") {
@@ -147,15 +169,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       try {
         if (config.max_tokens > 0) requireTokenIds(opened.backend);
         // Every point of the model (finished ones too, so a resumed run sizes the same).
-        await fitContext({
-          backend: opened.backend,
-          prompts: await renderPrompts(opened.backend, dataset, promptSettings, config.max_tokens),
-          settings: points.map(({ engine }) => engine),
-          label: model.label,
-          budgetKey: config.budgets ? "budgets" : "max_new_tokens",
-          answerKey: "max_new_answer_tokens",
-          signal,
-        });
+        await fitModelContext(opened.backend, model, points, { ...fitting, reserve: true });
         note(`${model.label}: ${opened.backend.description}`);
         store ??= EvalStore.open(storePath);
         progress ??= (options.progress ?? silentProgress).group({ unit: "samples" });
@@ -197,6 +211,40 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   const order = new Map([...engines.keys()].map((point, index) => [point, index]));
   result.experiments.sort((a, b) => order.get(a.point)! - order.get(b.point)!);
   return result;
+}
+
+/**
+ * Check that every point of a model fits its context (longest prompt + budget + inserted text +
+ * answer budget) and, with `reserve`, size the context for it; a ConfigError when it cannot fit.
+ * Finished points count too, so a resumed run sizes the same.
+ */
+async function fitModelContext(
+  backend: Backend,
+  model: StudyModel,
+  points: ReadonlyArray<{ engine: BudgetForcingSettings }>,
+  study: {
+    config: EvalConfig;
+    dataset: LoadedEvalDataset;
+    promptSettings: QueryPromptSettings;
+    signal?: AbortSignal;
+    reserve: boolean;
+  },
+): Promise<void> {
+  await fitContext({
+    backend,
+    prompts: await renderPrompts(
+      backend,
+      study.dataset,
+      study.promptSettings,
+      study.config.max_tokens,
+    ),
+    settings: points.map(({ engine }) => engine),
+    label: model.label,
+    budgetKey: study.config.budgets ? "budgets" : "max_new_tokens",
+    answerKey: "max_new_answer_tokens",
+    reserve: study.reserve,
+    signal: study.signal,
+  });
 }
 
 /** Every sample's prompt as the runner will send it (chat-rendered, cut by m1's `max_tokens`). */
