@@ -7,7 +7,8 @@ import YAML from "yaml";
 import { validateEvalConfig } from "../../src/eval/config/load.js";
 import { openStudyBackend } from "../../src/eval/study/model-backend.js";
 import { runStudy } from "../../src/eval/study/study.js";
-import { STORE_FILE_NAME } from "../../src/eval/store/index.js";
+import { EvalStore, STORE_FILE_NAME } from "../../src/eval/store/index.js";
+import { silentBar, silentProgress, type ProgressReporter } from "../../src/progress.js";
 import {
   CLI_TEST_TIMEOUT_MS,
   PUBMEDQA_DEMO,
@@ -165,6 +166,60 @@ describe("greedy generations on the embedded engine", () => {
     },
     CLI_TEST_TIMEOUT_MS,
   );
+});
+
+describe("the embedded engine's mode", () => {
+  it("must stay the same when an experiment resumes (older experiments count as batched)", async () => {
+    const outputDir = tempDir();
+    const controller = new AbortController();
+    const config = validateEvalConfig({ ...settings(outputDir, 4), budgets: [16], limit: 8 });
+    // Interrupt after the first sample is stored.
+    const abortAfterFirst: ProgressReporter = {
+      ...silentProgress,
+      group: () => ({
+        add: () => ({ ...silentBar, increment: () => controller.abort() }),
+        stop: () => {},
+      }),
+    };
+    const first = await runStudy({
+      config,
+      signal: controller.signal,
+      progress: abortAfterFirst,
+      openBackend: (model) => openStudyBackend(config, model),
+    });
+    expect(first.interrupted).toBe(true);
+
+    const batched = validateEvalConfig({ ...config, deterministic: false });
+    await expect(
+      runStudy({ config: batched, openBackend: (model) => openStudyBackend(batched, model) }),
+    ).rejects.toThrow(
+      /deterministic: experiment .* was started with deterministic=true, now false/,
+    );
+
+    // An experiment recorded before the key existed ran batched: only deterministic=false resumes it.
+    const store = EvalStore.openInDirectory(outputDir);
+    try {
+      for (const experiment of store.listExperiments()) {
+        const { deterministic: _mode, ...older } = experiment.config;
+        store.db
+          .prepare("UPDATE experiments SET config_json = ? WHERE id = ?")
+          .run(JSON.stringify(older), experiment.id);
+      }
+    } finally {
+      store.close();
+    }
+    await expect(
+      runStudy({ config, openBackend: (model) => openStudyBackend(config, model) }),
+    ).rejects.toThrow(/was started with deterministic=false, now true/);
+    const resumed = await runStudy({
+      config: batched,
+      openBackend: (model) => openStudyBackend(batched, model),
+    });
+    expect(resumed.experiments.map((experiment) => experiment.outcome)).toEqual([
+      "finished",
+      "finished",
+    ]);
+  });
 });
 
 const burning: ChildProcess[] = [];

@@ -239,7 +239,6 @@ export async function createLlamaCppBackend(
     async openSequence(prompt: string, openOptions?: { signal?: AbortSignal }) {
       if (closed) throw new M1Error("the model was closed");
       if (options.vocabOnly) throw new M1Error("this backend loaded the vocabulary only");
-      if (pool.contextSize === 0) await pool.ensure(options.contextSize ?? "auto");
       const { sequence, release } = await pool.acquire(openOptions?.signal);
       try {
         return new LlamaCppSequence({ ...host, release }, sequence, prompt);

@@ -111,12 +111,16 @@ const RESUME_SENSITIVE_KEYS = [
   "temperature",
   "top_p",
   "frequency_penalty",
-  "deterministic",
 ] as const;
 
 export function checkResumable(experiment: Experiment, config: Record<string, unknown>): void {
-  for (const key of RESUME_SENSITIVE_KEYS) {
-    const before = JSON.stringify(experiment.config[key] ?? null);
+  const embedded = config.backend === "embedded";
+  // The embedded engine's mode changes generations too; experiments from before the key existed
+  // batched their questions (deterministic=false). Servers ignore it.
+  const keys = embedded ? [...RESUME_SENSITIVE_KEYS, "deterministic"] : RESUME_SENSITIVE_KEYS;
+  for (const key of keys) {
+    const recorded = experiment.config[key] ?? (key === "deterministic" ? false : null);
+    const before = JSON.stringify(recorded);
     const now = JSON.stringify(config[key] ?? null);
     if (before !== now) {
       throw new ConfigError(
