@@ -9,13 +9,9 @@ import { ConfigError } from "../../src/errors.js";
 import { SMOKE_MODEL_SHAPE } from "../../src/smoke/tiny-model.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import { toyTokenCount } from "../fixtures/openai/toy-tokenizer.js";
-import {
-  CLI_TEST_TIMEOUT_MS,
-  PUBMEDQA_DEMO,
-  REPO_ROOT,
-  runM1,
-  useTempDirs,
-} from "../fixtures/eval/cli.js";
+import { PUBMEDQA_DEMO } from "../fixtures/eval/cli.js";
+import { CLI_TEST_TIMEOUT_MS, REPO_ROOT, runM1 } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import {
   makeItems,
   scriptedMedicalModel,

@@ -4,20 +4,15 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
+import { Mulberry32 } from "../../src/random/index.js";
 import { validateEvalConfig } from "../../src/eval/config/load.js";
 import { openStudyBackend } from "../../src/eval/study/model-backend.js";
 import { runStudy } from "../../src/eval/study/study.js";
 import { EvalStore, STORE_FILE_NAME } from "../../src/eval/store/index.js";
 import { silentBar, silentProgress, type ProgressReporter } from "../../src/progress.js";
-import {
-  CLI_TEST_TIMEOUT_MS,
-  PUBMEDQA_DEMO,
-  filesUnder,
-  runM1,
-  startM1,
-  useTempDirs,
-  type RunningCli,
-} from "../fixtures/eval/cli.js";
+import { PUBMEDQA_DEMO, filesUnder } from "../fixtures/eval/cli.js";
+import { CLI_TEST_TIMEOUT_MS, runM1, startM1, dotlist, waitForCli } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 
 /**
@@ -131,14 +126,14 @@ describe("greedy generations on the embedded engine", () => {
       const outputDir = tempDir();
       const args = ["eval", "-u", dotlist(settings(outputDir, 8))];
       const total = LIMIT * EXPERIMENTS.length;
-      const random = seededRandom(20250402);
+      const random = new Mulberry32(20250402);
       for (let kill = 0; kill < 3; kill++) {
         const before = storedSamples(outputDir);
         // Kill once a random share of the rest is stored, plus a random moment in the next sample.
-        const target = before + 1 + Math.floor(random() * ((total - before) / 3));
+        const target = before + 1 + Math.floor(random.nextFloat() * ((total - before) / 3));
         const cli = startM1(args);
-        const reached = await waitFor(cli, () => storedSamples(outputDir) >= target);
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 200)));
+        const reached = await waitForCli(cli, () => storedSamples(outputDir) >= target);
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(random.nextFloat() * 200)));
         cli.child.kill("SIGKILL");
         const result = await cli.done;
         expect(reached, `run ${kill} ended before it was killed:\n${result.stderr}`).toBe(true);
@@ -248,37 +243,4 @@ function storedSamples(outputDir: string): number {
     // Created but not yet initialised.
     return 0;
   }
-}
-
-/** Wait until `predicate` holds or the CLI exits; true when the predicate held. */
-async function waitFor(cli: RunningCli, predicate: () => boolean): Promise<boolean> {
-  let exited = false;
-  void cli.done.then(() => (exited = true));
-  while (!predicate()) {
-    if (exited) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
-}
-
-function dotlist(values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(([key, value]) => {
-      if (Array.isArray(value)) return `${key}=[${value.join(",")}]`;
-      if (typeof value === "string" && /[\\{}]/.test(value)) return `${key}='${value}'`;
-      return `${key}=${String(value)}`;
-    })
-    .join(",");
-}
-
-/** mulberry32: the same kill moments every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

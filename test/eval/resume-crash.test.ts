@@ -10,6 +10,8 @@ import {
   type ProcessResult,
   type RunningCli,
   CLI_TEST_TIMEOUT_MS,
+  dotlist,
+  waitForCli,
 } from "../support/cli.js";
 import { useTempDirs } from "../support/temp-dirs.js";
 import { makeItems, wrongLetter } from "../fixtures/eval/medical-model.js";
@@ -64,26 +66,7 @@ function overrides(outputDir: string): Record<string, unknown> {
   };
 }
 
-function dotlist(values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(
-      ([key, value]) => `${key}=${Array.isArray(value) ? `[${value.join(",")}]` : String(value)}`,
-    )
-    .join(",");
-}
-
 const completions = () => setup.server.completionRequests().length;
-
-/** Wait until `predicate` holds or the CLI exits; true when the predicate held. */
-async function waitFor(cli: RunningCli, predicate: () => boolean): Promise<boolean> {
-  let exited = false;
-  void cli.done.then(() => (exited = true));
-  while (!predicate()) {
-    if (exited) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-}
 
 describe("m1 eval killed with SIGKILL at random moments", () => {
   it(
@@ -105,7 +88,7 @@ describe("m1 eval killed with SIGKILL at random moments", () => {
         // Kill once the run has sent a random share of the work, plus a random few milliseconds,
         // so kills land anywhere in generation, scoring, commits and the writing of m1's files.
         const target = before + 1 + Math.floor(random() * (totalRequests / KILLS));
-        const reached = await waitFor(cli, () => completions() >= target);
+        const reached = await waitForCli(cli, () => completions() >= target);
         await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 3 * LATENCY_MS)));
         cli.child.kill("SIGKILL");
         const result = await cli.done;

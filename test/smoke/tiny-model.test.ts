@@ -34,10 +34,12 @@ describe("smoke model builder", () => {
     expect(first.readUInt32LE(4)).toBe(3);
   });
 
-  it("keeps version 1's bytes: the same sha256 on every machine (changing the weights means a new version)", () => {
-    expect(SMOKE_MODEL_VERSION).toBe(1);
+  it("keeps version 2's bytes: the same sha256 on every machine (changing the weights means a new version)", () => {
+    // Version 2 differs from version 1 (sha256 36375c6a…04fa) in exactly two bytes: the name's
+    // version digit and llama.context_length (8192 -> 32768); weights and vocabulary are the same.
+    expect(SMOKE_MODEL_VERSION).toBe(2);
     expect(createHash("sha256").update(buildSmokeModel()).digest("hex")).toBe(
-      "36375c6a634683e7b61f1e5811616a945eec0ef9742481ec081d87577c3e04fa",
+      "f1bf24995302128f154399ed8599c77a53e8a12b827819799f7ef90ec818293f",
     );
   });
 
@@ -45,6 +47,8 @@ describe("smoke model builder", () => {
     const info = await readGgufFileInfo(await tinyModelPath());
     const metadata = info.metadata;
     expect(metadata.general.architecture).toBe("llama");
+    // Room for the paper's budgets: 8192 thinking + 1024 answer tokens + prompt and 8 Wait rounds.
+    expect(metadata.llama?.context_length).toBe(32768);
     const tokenizer = metadata.tokenizer.ggml;
     expect(tokenizer.model).toBe("gpt2");
     const tokens = tokenizer.tokens as readonly string[];

@@ -131,3 +131,25 @@ export async function runToEnd(
     clearTimeout(timer);
   }
 }
+
+/** Wait until `predicate` holds or the process exits; true when the predicate held. */
+export async function waitForCli(cli: RunningCli, predicate: () => boolean): Promise<boolean> {
+  let exited = false;
+  void cli.done.then(() => (exited = true));
+  while (!predicate()) {
+    if (exited) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
+
+/** Config values as one `-u` dotlist: lists in brackets, strings with braces or backslashes quoted. */
+export function dotlist(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .map(([key, value]) => {
+      if (Array.isArray(value)) return `${key}=[${value.join(",")}]`;
+      if (typeof value === "string" && /[\\{}]/.test(value)) return `${key}='${value}'`;
+      return `${key}=${String(value)}`;
+    })
+    .join(",");
+}
