@@ -201,6 +201,26 @@ describe("on the embedded engine (real CLI, smoke model)", () => {
   );
 
   it(
+    "counts prompts as m1's max_tokens cuts them",
+    async () => {
+      const outputDir = join(tempDir(), "out");
+      const run = await runM1([
+        "eval",
+        "-u",
+        `eval_data_path=${PUBMEDQA_DEMO},model_path=${modelPath},max_tokens=100,max_new_tokens=2000,context_size=1024,output_dir=${outputDir}`,
+      ]);
+      expect(run.code, run.stderr).toBe(2);
+      // Uncut, the demo's prompts run to about 1,500 tokens; cut, to 100 plus what m1's
+      // prompt[-100:] keeps of a short prompt (at most 100 characters, so at most 100 tokens).
+      const prompt = Number(/prompt up to (\d+) \+ thinking 2000\)/.exec(run.stderr)?.[1]);
+      expect(prompt, run.stderr).toBeGreaterThan(0);
+      expect(prompt).toBeLessThanOrEqual(100);
+      expect(existsSync(outputDir)).toBe(false);
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it(
     "runs the paper's sweeps at their largest budgets (8192 with 8 Wait rounds) and beyond (16384)",
     async () => {
       for (const [file, points] of [
