@@ -54,6 +54,8 @@ export interface OpenAIBackendSettings {
   requestTimeoutSeconds?: number;
   retries?: number;
   maxParallelSequences?: number;
+  /** Keep sequences as token ids (`--exact-tokens`, `exact_tokens`). */
+  exactTokens?: boolean;
   onRetry?: (event: RetryEvent) => void;
 }
 
@@ -152,6 +154,7 @@ async function openOpenAI(
       requestTimeoutMs: (settings.requestTimeoutSeconds ?? 600) * 1000,
       retry: settings.retries === undefined ? undefined : { maxRetries: settings.retries },
       maxParallelSequences: settings.maxParallelSequences,
+      exactTokens: settings.exactTokens,
       onRetry: settings.onRetry,
       signal,
     });
@@ -179,9 +182,11 @@ async function openOpenAI(
         }
       : backend;
     const identity = settings.launch?.modelPath ?? settings.modelName ?? backend.description;
+    // Token-id sequences can generate differently from text prompts: never share cached answers.
+    const exact = settings.exactTokens ? ":exact-tokens" : "";
     return {
       backend: wrapped,
-      modelIdentity: `openai:${identity}`,
+      modelIdentity: `openai:${identity}${exact}`,
       concurrency: settings.maxParallelSequences ?? 1,
       notes,
     };

@@ -23,6 +23,7 @@ export interface BackendFlags {
   deterministic?: boolean;
   timeout: number;
   parallel?: number;
+  exactTokens?: boolean;
 }
 
 export function addBackendFlags(command: Command): Command {
@@ -89,7 +90,12 @@ export function addBackendFlags(command: Command): Command {
       "--no-deterministic",
       "embedded engine: batch all sequences in one context (faster on GPUs; output may vary with concurrency)",
     )
-    .option("--timeout <seconds>", "per-request timeout for servers", numberFlag({ min: 1 }), 600);
+    .option("--timeout <seconds>", "per-request timeout for servers", numberFlag({ min: 1 }), 600)
+    .option(
+      "--exact-tokens",
+      "servers: keep the sequence as token ids, nothing re-tokenized between thinking, Wait and answer (llama.cpp llama-server, vLLM 0.10.2+)",
+      false,
+    );
 }
 
 /** Turn parsed flags into backend settings; conflicting choices are a one-line ConfigError (choice.ts). */
@@ -124,6 +130,7 @@ export function backendSettingsFromFlags(flags: BackendFlags, seed: number): Bac
       tokenizerPath: flags.tokenizer,
       requestTimeoutSeconds: flags.timeout,
       maxParallelSequences: flags.parallel,
+      exactTokens: flags.exactTokens,
     };
   }
   return {

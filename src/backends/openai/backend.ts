@@ -17,7 +17,11 @@ import {
   type RetrySettings,
 } from "../../net/index.js";
 import { qwen25ChatTemplate } from "./qwen-chat-template.js";
+import { isLlamaCppServer, LLAMA_CPP_COMPLETION_FIELDS } from "./llama-cpp-server.js";
 import { HttpSequence } from "./sequence.js";
+import { detectTokenIdProtocol, type TokenIdProtocol } from "./token-ids.js";
+import { tokenSequenceContext } from "./token-id-cache.js";
+import { TokenSequence, type TokenSequenceContext } from "./token-sequence.js";
 import { ServerPool, parseServerUrl, type ServerEndpoint } from "./server-pool.js";
 import { listServedModels, llamaCppSlotContext, type ServedModel } from "./served-models.js";
 
@@ -52,6 +56,12 @@ export interface OpenAICompatibleBackendOptions {
   keepSpecialTokens?: boolean;
   /** More fields for every completion request (they win over the backend's own). */
   extraBody?: Record<string, unknown>;
+  /**
+   * Keep each sequence as token ids (`exact_tokens`): id prompts, generated ids from the server,
+   * inserted strings tokenized on their own, so nothing is re-tokenized between thinking, Wait and
+   * answer. Needs llama.cpp's llama-server or vLLM 0.10.2+; other servers are a BackendSetupError.
+   */
+  exactTokens?: boolean;
   /** Told about every retry (to show "retrying in 2 s: 503 ..." to the user). */
   onRetry?: (event: RetryEvent) => void;
   /** Cancels start-up. */
@@ -116,6 +126,36 @@ export async function createOpenAICompatibleBackend(
       chatTemplate = qwen25ChatTemplate();
       warnings.push(NO_TEMPLATE_WARNING);
     }
+    const client = new CompletionClient({
+      pool,
+      apiKey,
+      requestTimeoutMs,
+      retry,
+      agents,
+      onRetry: options.onRetry,
+    });
+    const first = pool.healthyServers[0]!;
+    const llamaCpp = await isLlamaCppServer(first, {
+      apiKey,
+      agents,
+      timeoutMs: Math.min(requestTimeoutMs, STARTUP_TIMEOUT_MS),
+      signal: options.signal,
+    });
+    const extraBody = {
+      ...(options.keepSpecialTokens === false
+        ? {}
+        : { skip_special_tokens: false, spaces_between_special_tokens: false }),
+      ...(llamaCpp ? LLAMA_CPP_COMPLETION_FIELDS : {}),
+      ...options.extraBody,
+    };
+    const tokenIds = options.exactTokens
+      ? await detectTokenIdProtocol(client, first, {
+          modelName,
+          dialect: llamaCpp ? "llama.cpp" : "vllm",
+          extraBody,
+          signal: options.signal,
+        })
+      : undefined;
     return new HttpBackend({
       pool,
       agents,
@@ -124,21 +164,10 @@ export async function createOpenAICompatibleBackend(
       modelName,
       warnings,
       contextLimit,
-      client: new CompletionClient({
-        pool,
-        apiKey,
-        requestTimeoutMs,
-        retry,
-        agents,
-        onRetry: options.onRetry,
-      }),
+      client,
+      tokenIds,
       stream: options.stream ?? true,
-      extraBody: {
-        ...(options.keepSpecialTokens === false
-          ? {}
-          : { skip_special_tokens: false, spaces_between_special_tokens: false }),
-        ...options.extraBody,
-      },
+      extraBody,
       maxParallelSequences: options.maxParallelSequences ?? 64 * servers.length,
     });
   } catch (error) {
@@ -157,6 +186,8 @@ interface BackendParts {
   warnings: string[];
   contextLimit?: ContextLimit;
   client: CompletionClient;
+  /** Set when sequences are kept as token ids (`exactTokens`). */
+  tokenIds?: TokenIdProtocol;
   stream: boolean;
   extraBody: Readonly<Record<string, unknown>>;
   maxParallelSequences: number;
@@ -166,10 +197,15 @@ class HttpBackend implements OpenAICompatibleBackend {
   readonly description: string;
   readonly capabilities: BackendCapabilities;
   private closed = false;
+  private readonly tokenSequences?: TokenSequenceContext;
 
   constructor(private readonly parts: BackendParts) {
     const where = parts.pool.servers.map((server) => server.apiBase).join(", ");
-    this.description = `openai: ${where} (${parts.modelName})`;
+    const exact = parts.tokenIds ? `, exact tokens (${parts.tokenIds.dialect})` : "";
+    this.description = `openai: ${where} (${parts.modelName}${exact})`;
+    if (parts.tokenIds) {
+      this.tokenSequences = tokenSequenceContext(parts.tokenIds, parts.modelName, parts.extraBody);
+    }
     this.capabilities = {
       // A server cannot refuse a stop string for N tokens; the engine continues with Wait instead.
       stopSuppression: false,
@@ -201,6 +237,11 @@ class HttpBackend implements OpenAICompatibleBackend {
   async countTokens(text: string, options?: { signal?: AbortSignal }): Promise<number> {
     // Checked here too: a local tokenizer never looks at the signal.
     if (options?.signal?.aborted) throw new CancelledError();
+    // With exact tokens, counts come from the same ids that append() inserts.
+    if (this.tokenSequences) {
+      const pin = { server: this.parts.pool.next() };
+      return (await this.tokenSequences.insertedIds(pin, text, options?.signal)).length;
+    }
     return this.parts.tokenizer.countTokens(text, options);
   }
 
@@ -221,6 +262,14 @@ class HttpBackend implements OpenAICompatibleBackend {
     if (this.closed) throw new BackendSetupError("the backend was closed");
     if (options.signal?.aborted) throw new CancelledError();
     const { parts } = this;
+    if (this.tokenSequences) {
+      return TokenSequence.open(
+        prompt,
+        { server: parts.pool.next() },
+        this.tokenSequences,
+        options.signal,
+      );
+    }
     return new HttpSequence(
       prompt,
       { server: parts.pool.next() },

@@ -6,6 +6,7 @@ import {
   readBodyText,
   withRetries,
   type HttpAgents,
+  type OpenResponse,
   type RetryEvent as NetRetryEvent,
   type RetrySettings,
 } from "../../net/index.js";
@@ -51,44 +52,56 @@ export class CompletionClient {
     call: CompletionCall,
     options: { signal?: AbortSignal; onText?: (text: string) => void } = {},
   ): Promise<CompletionOutcome> {
-    const { pool, retry } = this.settings;
-    const body = completionRequestBody(call);
     // Text already shown through onText: a retried stream only shows what lies beyond it.
     let shownLength = 0;
+    return this.post(
+      pin,
+      {
+        url: (server) => `${server.apiBase}/completions`,
+        body: completionRequestBody(call),
+        read: async (response, url) => {
+          if (!call.stream) return parseCompletionResponse(await readJson(response, url), url);
+          let attemptText = "";
+          return readCompletionStream(response.body, url, (piece) => {
+            attemptText += piece;
+            if (attemptText.length <= shownLength) return;
+            options.onText?.(attemptText.slice(shownLength));
+            shownLength = attemptText.length;
+          });
+        },
+      },
+      options,
+    );
+  }
+
+  /** POST a JSON body to the pinned server with retries and failover; `read` takes the 2xx response. */
+  async post<T>(
+    pin: ServerPin,
+    request: {
+      url: (server: ServerEndpoint) => string;
+      body: unknown;
+      read: (response: OpenResponse, url: string) => Promise<T>;
+    },
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const { pool, retry } = this.settings;
     return withRetries(
       async () => {
         if (!pool.isHealthy(pin.server)) pin.server = pool.next();
         const server = pin.server;
-        const url = `${server.apiBase}/completions`;
-        let attemptText = "";
-        const onAttemptText = (piece: string) => {
-          attemptText += piece;
-          if (attemptText.length <= shownLength) return;
-          options.onText?.(attemptText.slice(shownLength));
-          shownLength = attemptText.length;
-        };
+        const url = request.url(server);
         try {
           const outcome = await httpExchange(
             {
               method: "POST",
               url,
-              body,
+              body: request.body,
               apiKey: this.settings.apiKey,
               timeoutMs: this.settings.requestTimeoutMs,
               signal: options.signal,
               agents: this.settings.agents,
             },
-            async (response) =>
-              call.stream
-                ? readCompletionStream(response.body, url, onAttemptText)
-                : parseCompletionResponse(
-                    parseJsonBody(
-                      await readBodyText(response.body),
-                      describeCall({ method: "POST", url }),
-                      response.status,
-                    ),
-                    url,
-                  ),
+            (response) => request.read(response, url),
           );
           pool.markHealthy(server);
           return outcome;
@@ -116,4 +129,13 @@ export class CompletionClient {
       },
     );
   }
+}
+
+/** A 2xx body as JSON; one that is not JSON is a MalformedResponseError (retried like a drop). */
+export async function readJson(response: OpenResponse, url: string): Promise<unknown> {
+  return parseJsonBody(
+    await readBodyText(response.body),
+    describeCall({ method: "POST", url }),
+    response.status,
+  );
 }

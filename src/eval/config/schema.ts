@@ -133,6 +133,8 @@ export const evalConfigSchema = z
     gpu: z.enum(["auto", "cpu"]).default("auto"),
     use_cache: z.boolean().default(true),
     retries: nonNegativeInteger.default(4),
+    /** Servers: keep sequences as token ids (llama.cpp's llama-server, vLLM 0.10.2+). */
+    exact_tokens: z.boolean().default(false),
     budgets: z
       .array(positiveInteger)
       .min(1)

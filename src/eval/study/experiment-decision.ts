@@ -115,11 +115,12 @@ const RESUME_SENSITIVE_KEYS = [
 
 export function checkResumable(experiment: Experiment, config: Record<string, unknown>): void {
   const embedded = config.backend === "embedded";
-  // The embedded engine's mode changes generations too; experiments from before the key existed
-  // batched their questions (deterministic=false). Servers ignore it.
-  const keys = embedded ? [...RESUME_SENSITIVE_KEYS, "deterministic"] : RESUME_SENSITIVE_KEYS;
-  for (const key of keys) {
-    const recorded = experiment.config[key] ?? (key === "deterministic" ? false : null);
+  // How the backend runs changes generations too: the embedded engine's mode, a server's token ids.
+  // Experiments from before these keys existed batched their questions (deterministic=false) and
+  // sent text prompts (exact_tokens=false).
+  const backendKey = embedded ? "deterministic" : "exact_tokens";
+  for (const key of [...RESUME_SENSITIVE_KEYS, backendKey]) {
+    const recorded = experiment.config[key] ?? (key === backendKey ? false : null);
     const before = JSON.stringify(recorded);
     const now = JSON.stringify(config[key] ?? null);
     if (before !== now) {

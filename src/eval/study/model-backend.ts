@@ -46,6 +46,7 @@ export function backendSettingsForModel(config: EvalConfig, model: StudyModel): 
     requestTimeoutSeconds: config.timeout,
     retries: config.retries,
     maxParallelSequences: concurrency,
+    exactTokens: config.exact_tokens,
   };
 }
 

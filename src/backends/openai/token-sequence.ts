@@ -1,0 +1,166 @@
+import { InputError, M1Error } from "../../errors.js";
+import type { GenerateRequest, GenerateResult, GenerationSequence } from "../types.js";
+import type { ServerPin } from "./completion-client.js";
+import type { IdCompletionOutcome, TokenIdProtocol } from "./token-ids.js";
+
+/** What every token-id sequence of one backend shares. */
+export interface TokenSequenceContext {
+  protocol: TokenIdProtocol;
+  modelName: string;
+  extraBody: Readonly<Record<string, unknown>>;
+  /** Ids of a string the engine inserts (no BOS), remembered for short strings. */
+  insertedIds(pin: ServerPin, text: string, signal?: AbortSignal): Promise<number[]>;
+  /** The text of one token (end-of-generation tokens), remembered. */
+  tokenText(pin: ServerPin, id: number, signal?: AbortSignal): Promise<string>;
+}
+
+/** U+FFFD: what a detokenized prefix ends with when it stops inside a UTF-8 character. */
+const INCOMPLETE_CHARACTER = "\uFFFD";
+
+/**
+ * One question's growing sequence kept as token ids (`exact_tokens`): the prompt is tokenized once,
+ * generated ids are taken as the server sampled them, inserted strings (Wait, newline, answer
+ * prefix) are tokenized on their own and appended, and every request sends the id array. Nothing is
+ * re-tokenized at the seams, so the model continues from exactly the tokens it produced, as on
+ * the embedded engine. Where a stop string ends a call, the ids are settled the way the embedded
+ * engine settles its context: the generated tokens whose text lies wholly before the stop string
+ * are kept, and text between the last of them and the stop string (a stop string starting inside
+ * a token) is tokenized and appended; an end-of-generation token never enters the sequence.
+ */
+export class TokenSequence implements GenerationSequence {
+  /** Tokens of the rendered prompt. */
+  readonly promptTokens: number;
+  private currentText: string;
+  private disposed = false;
+
+  private constructor(
+    prompt: string,
+    private readonly ids: number[],
+    private readonly pin: ServerPin,
+    private readonly context: TokenSequenceContext,
+  ) {
+    this.currentText = prompt;
+    this.promptTokens = ids.length;
+  }
+
+  /** Tokenize the rendered prompt as the server would a text prompt (BOS added when the model wants one). */
+  static async open(
+    prompt: string,
+    pin: ServerPin,
+    context: TokenSequenceContext,
+    signal?: AbortSignal,
+  ): Promise<TokenSequence> {
+    const ids = await context.protocol.tokenize(pin, prompt, { addSpecial: true, signal });
+    if (ids.length === 0) {
+      throw new InputError("the prompt is empty", {}, "give the model some text to continue");
+    }
+    return new TokenSequence(prompt, ids, pin, context);
+  }
+
+  get text(): string {
+    return this.currentText;
+  }
+
+  /** Every id so far (prompt, kept generated ids, inserted ids), for tests. */
+  get tokenIds(): readonly number[] {
+    return this.ids;
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    this.assertUsable();
+    if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
+      throw new M1Error(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
+    }
+    const { context } = this;
+    const outcome = await context.protocol.complete(
+      this.pin,
+      {
+        model: context.modelName,
+        prompt: this.ids,
+        maxTokens: request.maxTokens,
+        stop: request.stop,
+        sampling: request.sampling,
+        extraBody: context.extraBody,
+      },
+      request.signal,
+    );
+    const settled = await this.settle(outcome, request);
+    this.ids.push(...settled.kept);
+    if (settled.leftover.length > 0) {
+      this.ids.push(...(await context.insertedIds(this.pin, settled.leftover, request.signal)));
+    }
+    this.currentText += settled.text;
+    // Token ids come only with the whole completion (llama.cpp's streamed chunks skip the ids of
+    // tokens that end inside a character), so the text is shown per call.
+    if (settled.text.length > 0) request.onText?.(settled.text);
+    return {
+      text: settled.text,
+      tokens: outcome.tokens.length,
+      finishReason: outcome.finishReason,
+      ...(settled.stopString === undefined ? {} : { stopString: settled.stopString }),
+    };
+  }
+
+  async append(text: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+    this.assertUsable();
+    const ids = await this.context.insertedIds(this.pin, text, options.signal);
+    this.ids.push(...ids);
+    this.currentText += text;
+    return ids.length;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** Which generated ids enter the sequence, the call's text, and text to tokenize after them. */
+  private async settle(
+    outcome: IdCompletionOutcome,
+    request: GenerateRequest,
+  ): Promise<{ kept: number[]; text: string; leftover: string; stopString?: string }> {
+    const { tokens } = outcome;
+    if (outcome.endOfGeneration && tokens.length > 0) {
+      const last = tokens[tokens.length - 1]!;
+      const endText = await this.context.tokenText(this.pin, last, request.signal);
+      let text = outcome.text;
+      // With special tokens shown, the server's text ends with it unless a stop string cut it.
+      if (outcome.stopString === undefined && endText.length > 0 && text.endsWith(endText)) {
+        text = text.slice(0, -endText.length);
+      }
+      const stopString =
+        outcome.stopString ?? (request.stop.includes(endText) ? endText : undefined);
+      return { kept: tokens.slice(0, -1), text, leftover: "", stopString };
+    }
+    if (outcome.finishReason === "length") {
+      return { kept: tokens, text: outcome.text, leftover: "" };
+    }
+    // A stop string: the last id completed it, so at most the ids before it lie wholly before it.
+    for (let count = tokens.length - 1; count >= 0; count--) {
+      const prefix =
+        count === 0
+          ? ""
+          : await this.context.protocol.detokenize(
+              this.pin,
+              tokens.slice(0, count),
+              request.signal,
+            );
+      if (outcome.text.startsWith(prefix) && !prefix.endsWith(INCOMPLETE_CHARACTER)) {
+        return {
+          kept: tokens.slice(0, count),
+          text: outcome.text,
+          leftover: outcome.text.slice(prefix.length),
+          stopString: outcome.stopString,
+        };
+      }
+    }
+    return { kept: [], text: outcome.text, leftover: outcome.text, stopString: outcome.stopString };
+  }
+
+  private assertUsable(): void {
+    if (this.disposed) throw new M1Error("this sequence was disposed");
+  }
+}
