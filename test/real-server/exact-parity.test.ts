@@ -39,74 +39,81 @@ function differingKeys(a: ComparedRecord, b: ComparedRecord): string[] {
   return COMPARED_KEYS.filter((key) => a[key] !== b[key]);
 }
 
+/** Runs one study three ways in one CLI process: embedded, server with exact tokens, server with text. */
+async function runThreeWays(study: Record<string, unknown>) {
+  const dirs = { embedded: tempDir(), exact: tempDir(), text: tempDir() };
+  const server_ = { backend: "openai", base_url: server.baseUrl, concurrency: SLOTS };
+  const configs = [
+    writeStudyConfig(dirs.embedded, { ...study, model_path: modelPath, concurrency: 1 }),
+    writeStudyConfig(dirs.exact, { ...study, ...server_, exact_tokens: true }),
+    writeStudyConfig(dirs.text, { ...study, ...server_ }),
+  ].map((config, index) => ({ config, outputDir: Object.values(dirs)[index]! }));
+  const results = await runM1Batch(
+    // From the repository: node-llama-cpp checks its binary in a child that needs tsx.
+    configs.map(({ config, outputDir }) => ({
+      cwd: REPO_ROOT,
+      argv: ["eval", "-c", config, "-u", `output_dir=${outputDir}`, "-q"],
+    })),
+    dirs.embedded,
+    { timeoutMs: CLI_TEST_TIMEOUT_MS },
+  );
+  for (const result of results) expect(result.code, result.stderr).toBe(0);
+  const embedded = readStudy(dirs.embedded);
+  const exact = readStudy(dirs.exact);
+  const text = readStudy(dirs.text);
+  expect([...exact.keys()].sort()).toEqual([...embedded.keys()].sort());
+  const exactMismatches: string[] = [];
+  let textMatches = 0;
+  for (const [key, reference] of embedded) {
+    const differs = differingKeys(reference.record, exact.get(key)!.record);
+    if (differs.length > 0) exactMismatches.push(`${key}: ${differs.join(", ")}`);
+    if (differingKeys(reference.record, text.get(key)!.record).length === 0) textMatches++;
+  }
+  const records = [...exact.values()].map((sample) => sample.record);
+  return { embedded, exactMismatches, textMatches, records };
+}
+
 describe.skipIf(!llamaServerAvailable)("exact tokens over HTTP = the embedded engine", () => {
   it(
     "m1 eval: budgets 16-512 x Wait rounds 0-4, server with exact_tokens (4 slots) vs embedded",
     async () => {
-      const study = {
+      const { embedded, exactMismatches, textMatches, records } = await runThreeWays({
         budgets: BUDGETS,
         wait_rounds: WAIT_ROUNDS,
         limit: QUESTIONS,
         max_new_answer_tokens: ANSWER_BUDGET,
-      };
-      const embeddedDir = tempDir();
-      const exactDir = tempDir();
-      const textDir = tempDir();
-      const configs = [
-        writeStudyConfig(embeddedDir, {
-          ...study,
-          model_path: modelPath,
-          concurrency: 1,
-          output_dir: embeddedDir,
-        }),
-        writeStudyConfig(exactDir, {
-          ...study,
-          backend: "openai",
-          base_url: server.baseUrl,
-          exact_tokens: true,
-          concurrency: SLOTS,
-          output_dir: exactDir,
-        }),
-        writeStudyConfig(textDir, {
-          ...study,
-          backend: "openai",
-          base_url: server.baseUrl,
-          concurrency: SLOTS,
-          output_dir: textDir,
-        }),
-      ];
-      const results = await runM1Batch(
-        // From the repository: node-llama-cpp checks its binary in a child that needs tsx.
-        configs.map((config) => ({ cwd: REPO_ROOT, argv: ["eval", "-c", config, "-q"] })),
-        embeddedDir,
-        { timeoutMs: CLI_TEST_TIMEOUT_MS },
-      );
-      for (const result of results) expect(result.code, result.stderr).toBe(0);
-
-      const embedded = readStudy(embeddedDir);
-      const exact = readStudy(exactDir);
-      const text = readStudy(textDir);
+      });
       expect(embedded.size).toBe(BUDGETS.length * WAIT_ROUNDS.length * QUESTIONS);
-      expect([...exact.keys()].sort()).toEqual([...embedded.keys()].sort());
-
-      const exactMismatches: string[] = [];
-      let textMismatches = 0;
-      for (const [key, reference] of embedded) {
-        const differs = differingKeys(reference.record, exact.get(key)!.record);
-        if (differs.length > 0) exactMismatches.push(`${key}: ${differs.join(", ")}`);
-        if (differingKeys(reference.record, text.get(key)!.record).length > 0) textMismatches++;
-      }
       expect(exactMismatches).toEqual([]);
       // Both endings of thinking and Wait rounds are among what matched.
-      const records = [...exact.values()].map((sample) => sample.record);
       expect(new Set(records.map((record) => record.thinking_finish_reason))).toEqual(
         new Set(["length", "stop"]),
       );
       expect(records.some((record) => record.num_keep_think_below_budget >= 3)).toBe(true);
       console.log(
         `exact tokens: ${embedded.size - exactMismatches.length}/${embedded.size} records equal to the embedded engine's; ` +
-          `text prompts: ${embedded.size - textMismatches}/${embedded.size}`,
+          `text prompts: ${textMatches}/${embedded.size}`,
       );
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "m1 eval: a stop string that starts inside a token (the rest of the token is re-tokenized the same way)",
+    async () => {
+      // "an" ends thinking inside tokens such as " man": the ids before it are kept, and "m" is
+      // tokenized and appended, on both engines alike.
+      const { embedded, exactMismatches, records } = await runThreeWays({
+        budgets: [64, 256],
+        wait_rounds: [0, 3],
+        stop_strings: ["an", "<|im_start|>"],
+        limit: QUESTIONS,
+        max_new_answer_tokens: ANSWER_BUDGET,
+      });
+      expect(embedded.size).toBe(2 * 2 * QUESTIONS);
+      expect(exactMismatches).toEqual([]);
+      expect(records.some((record) => /m\n$/.test(record.thinking_text!))).toBe(true);
+      expect(records.some((record) => record.num_keep_think_below_budget === 3)).toBe(true);
     },
     CLI_TEST_TIMEOUT_MS,
   );
