@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CLI_TEST_TIMEOUT_MS,
-  REPO_ROOT,
-  runM1,
-  runM1Batch,
-  useTempDirs,
-} from "../fixtures/eval/cli.js";
+import { runM1Batch } from "../fixtures/eval/cli.js";
+import { CLI_TEST_TIMEOUT_MS, REPO_ROOT, runM1 } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 import { llamaServerAvailable, startLlamaServer, type RunningLlamaServer } from "./llama-server.js";
 import { COMPARED_KEYS, readStudy, writeStudyConfig, type ComparedRecord } from "./support.js";

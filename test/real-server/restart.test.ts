@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { EvalStore } from "../../src/eval/store/index.js";
-import { CLI_TEST_TIMEOUT_MS, runM1, startM1, useTempDirs } from "../fixtures/eval/cli.js";
+import { CLI_TEST_TIMEOUT_MS, runM1, startM1 } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 import { llamaServerAvailable, startLlamaServer, type RunningLlamaServer } from "./llama-server.js";
 import { experimentStatuses, readStudy, writeStudyConfig } from "./support.js";

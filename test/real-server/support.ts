@@ -1,14 +1,29 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import YAML from "yaml";
-import { GENERATION_RECORD_KEYS, type GenerationRecord } from "../../src/engine/record.js";
+import type { GenerationRecord } from "../../src/engine/record.js";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { PUBMEDQA_DEMO } from "../fixtures/eval/cli.js";
 
-/** What the engine decides; `evaluated_tokens` is the embedded engine's own meter, not a result. */
-export const COMPARED_KEYS = GENERATION_RECORD_KEYS.filter((key) => key !== "evaluated_tokens");
-
 export type ComparedRecord = Omit<GenerationRecord, "evaluated_tokens">;
+
+/**
+ * What the engine decides: every field of a record (the compiler checks that none is missing) but
+ * `evaluated_tokens`, the embedded engine's own meter of what it read.
+ */
+const COMPARED: Record<keyof ComparedRecord, true> = {
+  thinking_text: true,
+  thinking_finish_reason: true,
+  response_text: true,
+  finish_reason: true,
+  num_gen_tokens: true,
+  num_keep_think_below_budget: true,
+  num_min_thinking_waits: true,
+  thinking_tokens: true,
+  answer_tokens: true,
+  prompt_tokens: true,
+};
+export const COMPARED_KEYS = Object.keys(COMPARED) as (keyof ComparedRecord)[];
 
 /** One stored sample of a study, keyed `<experiment dir>#<sample index>`. */
 export interface StudySample {

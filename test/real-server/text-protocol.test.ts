@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_TEST_TIMEOUT_MS, runM1Batch, startM1, useTempDirs } from "../fixtures/eval/cli.js";
+import { runM1Batch } from "../fixtures/eval/cli.js";
+import { CLI_TEST_TIMEOUT_MS, startM1 } from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 import { llamaServerAvailable, startLlamaServer, type RunningLlamaServer } from "./llama-server.js";
 import {
