@@ -79,6 +79,10 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Run
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(LLAMA_SERVER_BINARY, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // Should the test process end without stopping it (a crash, a timeout), take it along.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.removeListener("exit", killOnExit));
   const logStream = createWriteStream(logPath);
   let output = "";
   const collect = (chunk: Buffer) => {

@@ -9,7 +9,7 @@ import type {
   ContextLimit,
   GenerationSequence,
 } from "../types.js";
-import { CompletionClient, type RetryEvent } from "./completion-client.js";
+import { CompletionClient, type RetryEvent, type ServerPin } from "./completion-client.js";
 import {
   createHttpAgents,
   DEFAULT_RETRY_SETTINGS,
@@ -198,11 +198,14 @@ class HttpBackend implements OpenAICompatibleBackend {
   readonly capabilities: BackendCapabilities;
   private closed = false;
   private readonly tokenSequences?: TokenSequenceContext;
+  /** Where counts outside a sequence are asked (moved by failover like a sequence's pin). */
+  private readonly countPin: ServerPin;
 
   constructor(private readonly parts: BackendParts) {
     const where = parts.pool.servers.map((server) => server.apiBase).join(", ");
     const exact = parts.tokenIds ? `, exact tokens (${parts.tokenIds.dialect})` : "";
     this.description = `openai: ${where} (${parts.modelName}${exact})`;
+    this.countPin = { server: parts.pool.servers[0]! };
     if (parts.tokenIds) {
       this.tokenSequences = tokenSequenceContext(parts.tokenIds, parts.modelName, parts.extraBody);
     }
@@ -239,8 +242,7 @@ class HttpBackend implements OpenAICompatibleBackend {
     if (options?.signal?.aborted) throw new CancelledError();
     // With exact tokens, counts come from the same ids that append() inserts.
     if (this.tokenSequences) {
-      const pin = { server: this.parts.pool.next() };
-      return (await this.tokenSequences.insertedIds(pin, text, options?.signal)).length;
+      return (await this.tokenSequences.insertedIds(this.countPin, text, options?.signal)).length;
     }
     return this.parts.tokenizer.countTokens(text, options);
   }
