@@ -98,7 +98,24 @@ describe.skipIf(!llamaServerAvailable)("m1 against a real llama.cpp server (text
           ],
         })),
       );
-      const results = await runM1Batch(cases, dir);
+      // And once as a person would run it: the thinking and the answer streamed (SSE), then the tally.
+      const streamed = {
+        cwd: dir,
+        argv: ["ask", questions[0]!, "--budget", "16", "--answer-budget", String(ANSWER_BUDGET)],
+      };
+      const results = await runM1Batch(
+        [...cases, { ...streamed, argv: [...streamed.argv, "--base-url", server.baseUrl] }],
+        dir,
+      );
+      const shown = results.pop()!;
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain("── thinking ──");
+      expect(shown.stdout).toContain(`── answer ──\n${FORCED_ANSWER_PREFIX}`);
+      expect(shown.stdout).toMatch(
+        new RegExp(
+          `tokens: thinking 16/16 \\(budget reached, answer forced\\) · Wait rounds 0 · answer ${ANSWER_BUDGET} ·`,
+        ),
+      );
       const records: ComparedRecord[] = [];
       for (const [index, result] of results.entries()) {
         expect(result.code, result.stderr).toBe(0);

@@ -139,25 +139,15 @@ export class TokenSequence implements GenerationSequence {
       return { kept: tokens, text: outcome.text, leftover: "" };
     }
     // A stop string: the last id completed it, so at most the ids before it lie wholly before it.
-    for (let count = tokens.length - 1; count >= 0; count--) {
-      const prefix =
-        count === 0
-          ? ""
-          : await this.context.protocol.detokenize(
-              this.pin,
-              tokens.slice(0, count),
-              request.signal,
-            );
-      if (outcome.text.startsWith(prefix) && !prefix.endsWith(INCOMPLETE_CHARACTER)) {
-        return {
-          kept: tokens.slice(0, count),
-          text: outcome.text,
-          leftover: outcome.text.slice(prefix.length),
-          stopString: outcome.stopString,
-        };
+    const { text, stopString } = outcome;
+    for (let count = tokens.length - 1; count > 0; count--) {
+      const ids = tokens.slice(0, count);
+      const prefix = await this.context.protocol.detokenize(this.pin, ids, request.signal);
+      if (text.startsWith(prefix) && !prefix.endsWith(INCOMPLETE_CHARACTER)) {
+        return { kept: ids, text, leftover: text.slice(prefix.length), stopString };
       }
     }
-    return { kept: [], text: outcome.text, leftover: outcome.text, stopString: outcome.stopString };
+    return { kept: [], text, leftover: text, stopString };
   }
 
   private assertUsable(): void {
