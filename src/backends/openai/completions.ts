@@ -5,8 +5,8 @@ import type { SamplingOptions } from "../types.js";
 /** One `POST /v1/completions` call as the backend makes it. */
 export interface CompletionCall {
   model: string;
-  /** The whole sequence so far, byte for byte (so server prefix caches hit). */
-  prompt: string;
+  /** The whole sequence so far, byte for byte (so server prefix caches hit), or its token ids. */
+  prompt: string | readonly number[];
   maxTokens: number;
   stop: readonly string[];
   sampling: SamplingOptions;

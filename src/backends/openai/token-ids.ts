@@ -1,6 +1,7 @@
 import { BackendCallError, BackendSetupError, CancelledError } from "../../errors.js";
 import type { SamplingOptions } from "../types.js";
 import { readJson, type CompletionClient, type ServerPin } from "./completion-client.js";
+import { completionRequestBody } from "./completions.js";
 import { ConnectionFailedError } from "../../net/index.js";
 import type { ServerEndpoint } from "./server-pool.js";
 
@@ -97,22 +98,15 @@ export function tokenIdProtocol(
       return text;
     },
     async complete(pin, call, signal) {
-      if (llama) {
-        const reply = await postJson(
-          pin,
-          (server) => `${server.root}/completion`,
-          llamaCppCompletionBody(call),
-          signal,
-        );
-        return readLlamaCppCompletion(reply, pin);
-      }
       const reply = await postJson(
         pin,
-        (server) => `${server.apiBase}/completions`,
-        vllmCompletionBody(call),
+        (server) => (llama ? `${server.root}/completion` : `${server.apiBase}/completions`),
+        llama
+          ? llamaCppCompletionBody(call)
+          : { ...completionRequestBody({ ...call, stream: false }), return_token_ids: true },
         signal,
       );
-      return readVllmCompletion(reply, pin);
+      return llama ? readLlamaCppCompletion(reply, pin) : readVllmCompletion(reply, pin);
     },
   };
 }
@@ -137,24 +131,6 @@ function llamaCppCompletionBody(call: IdCompletionCall): Json {
     return_tokens: true,
     cache_prompt: true,
     stream: false,
-    ...call.extraBody,
-  };
-}
-
-function vllmCompletionBody(call: IdCompletionCall): Json {
-  const { sampling } = call;
-  return {
-    model: call.model,
-    prompt: [...call.prompt],
-    max_tokens: call.maxTokens,
-    temperature: sampling.temperature,
-    ...(sampling.topP === undefined ? {} : { top_p: sampling.topP }),
-    ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
-    ...(sampling.frequencyPenalty === undefined
-      ? {}
-      : { frequency_penalty: sampling.frequencyPenalty }),
-    ...(call.stop.length === 0 ? {} : { stop: [...call.stop] }),
-    return_token_ids: true,
     ...call.extraBody,
   };
 }
