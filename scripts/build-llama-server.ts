@@ -319,7 +319,11 @@ export async function ensureLlamaServer(
     );
     const sourceDir = join(workDir, "llama.cpp");
     const buildDir = join(workDir, "build");
-    await run("git", ["clone", "--quiet", source.bundle, sourceDir], { cwd: workDir, logFile });
+    await run(
+      "git",
+      ["-c", "advice.detachedHead=false", "clone", "--quiet", source.bundle, sourceDir],
+      { cwd: workDir, logFile },
+    );
     await run(
       "cmake",
       ["-S", sourceDir, "-B", buildDir, "-G", toolchain.generator, ...CMAKE_OPTIONS],
