@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createOpenAICompatibleBackend } from "../../src/backends/openai/index.js";
+import { SlotPool } from "../../src/backends/openai/slot-pool.js";
 import { generateWithBudget } from "../../src/engine/budget-forcing.js";
 import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
 import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
-import { BackendSetupError } from "../../src/errors.js";
+import { BackendSetupError, CancelledError } from "../../src/errors.js";
 import { runM1 } from "../support/cli.js";
 import { startFakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import { Cleanup } from "../fixtures/openai/harness.js";
@@ -94,5 +95,23 @@ describe("--exact-tokens in vLLM's dialect", () => {
     // The stop string's id is not kept; the newline and answer prefix are appended as their ids.
     const afterWait = toyTokenize(" The gums bleed, so C.").length;
     expect(prompts[2]!.length).toBe(prompts[1]!.length + afterWait + 1 + 2);
+  });
+});
+
+describe("llama.cpp slots lent one per sequence", () => {
+  it("lends each slot once, makes the next sequence wait for one, and lets a waiting one give up", async () => {
+    const pool = new SlotPool(2);
+    const first = await pool.acquire();
+    const second = await pool.acquire();
+    expect(new Set([first, second])).toEqual(new Set([0, 1]));
+    const waiting = pool.acquire();
+    const giveUp = new AbortController();
+    const givenUp = pool.acquire(giveUp.signal);
+    giveUp.abort();
+    await expect(givenUp).rejects.toThrow(CancelledError);
+    pool.release(second);
+    expect(await waiting).toBe(second);
+    pool.release(first);
+    expect(await pool.acquire()).toBe(first);
   });
 });

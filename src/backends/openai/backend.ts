@@ -17,7 +17,7 @@ import {
   type RetrySettings,
 } from "../../net/index.js";
 import { qwen25ChatTemplate } from "./qwen-chat-template.js";
-import { isLlamaCppServer, LLAMA_CPP_COMPLETION_FIELDS } from "./llama-cpp-server.js";
+import { llamaCppServerSlots, LLAMA_CPP_COMPLETION_FIELDS } from "./llama-cpp-server.js";
 import { HttpSequence } from "./sequence.js";
 import { detectTokenIdProtocol, type TokenIdProtocol } from "./token-ids.js";
 import { tokenSequenceContext } from "./token-id-cache.js";
@@ -135,7 +135,7 @@ export async function createOpenAICompatibleBackend(
       onRetry: options.onRetry,
     });
     const first = pool.healthyServers[0]!;
-    const llamaCpp = await isLlamaCppServer(first, {
+    const llamaCppSlots = await llamaCppServerSlots(first, {
       apiKey,
       agents,
       timeoutMs: Math.min(requestTimeoutMs, STARTUP_TIMEOUT_MS),
@@ -145,13 +145,14 @@ export async function createOpenAICompatibleBackend(
       ...(options.keepSpecialTokens === false
         ? {}
         : { skip_special_tokens: false, spaces_between_special_tokens: false }),
-      ...(llamaCpp ? LLAMA_CPP_COMPLETION_FIELDS : {}),
+      ...(llamaCppSlots === undefined ? {} : LLAMA_CPP_COMPLETION_FIELDS),
       ...options.extraBody,
     };
     const tokenIds = options.exactTokens
       ? await detectTokenIdProtocol(client, first, {
           modelName,
-          dialect: llamaCpp ? "llama.cpp" : "vllm",
+          dialect: llamaCppSlots === undefined ? "vllm" : "llama.cpp",
+          slots: llamaCppSlots,
           extraBody,
           signal: options.signal,
         })

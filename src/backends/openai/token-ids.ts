@@ -4,6 +4,7 @@ import { readJson, type CompletionClient, type ServerPin } from "./completion-cl
 import { completionRequestBody } from "./completions.js";
 import { ConnectionFailedError } from "../../net/index.js";
 import type { ServerEndpoint } from "./server-pool.js";
+import { SlotPool } from "./slot-pool.js";
 
 /**
  * Token-id I/O with a server (`exact_tokens`): prompts sent as id arrays, generated ids returned,
@@ -25,6 +26,8 @@ export interface IdCompletionCall {
   stop: readonly string[];
   sampling: SamplingOptions;
   extraBody: Readonly<Record<string, unknown>>;
+  /** llama.cpp: the slot this sequence holds (`id_slot`). */
+  slot?: number;
 }
 
 export interface IdCompletionOutcome {
@@ -40,6 +43,8 @@ export interface IdCompletionOutcome {
 
 export interface TokenIdProtocol {
   readonly dialect: TokenIdDialect;
+  /** llama.cpp: its slots, lent one per sequence (see slot-pool.ts). */
+  readonly slots?: SlotPool;
   /** `addSpecial` adds what the model puts around a prompt (BOS), as servers do for text prompts. */
   tokenize(
     pin: ServerPin,
@@ -62,6 +67,7 @@ export function tokenIdProtocol(
   dialect: TokenIdDialect,
   client: CompletionClient,
   modelName: string,
+  slots?: SlotPool,
 ): TokenIdProtocol {
   const postJson = (
     pin: ServerPin,
@@ -77,6 +83,7 @@ export function tokenIdProtocol(
   const llama = dialect === "llama.cpp";
   return {
     dialect,
+    slots,
     async tokenize(pin, text, { addSpecial, signal }) {
       if (text.length === 0) return [];
       const body = llama
@@ -130,6 +137,7 @@ function llamaCppCompletionBody(call: IdCompletionCall): Json {
     stop: [...call.stop],
     return_tokens: true,
     cache_prompt: true,
+    ...(call.slot === undefined ? {} : { id_slot: call.slot }),
     stream: false,
     ...call.extraBody,
   };
@@ -213,12 +221,15 @@ export async function detectTokenIdProtocol(
   settings: {
     modelName: string;
     dialect: TokenIdDialect;
+    /** llama.cpp: the server's slot count (`total_slots`). */
+    slots?: number;
     extraBody: Readonly<Record<string, unknown>>;
     signal?: AbortSignal;
   },
 ): Promise<TokenIdProtocol> {
   const { modelName, dialect, extraBody, signal } = settings;
-  const protocol = tokenIdProtocol(dialect, client, modelName);
+  const slots = dialect === "llama.cpp" ? new SlotPool(settings.slots ?? 1) : undefined;
+  const protocol = tokenIdProtocol(dialect, client, modelName, slots);
   const pin: ServerPin = { server };
   let reason: string;
   try {

@@ -38,6 +38,8 @@ export class TokenSequence implements GenerationSequence {
     private readonly ids: number[],
     private readonly pin: ServerPin,
     private readonly context: TokenSequenceContext,
+    /** The llama.cpp slot this sequence holds until it is disposed. */
+    private readonly slot: number | undefined,
   ) {
     this.currentText = prompt;
     this.promptTokens = ids.length;
@@ -54,7 +56,8 @@ export class TokenSequence implements GenerationSequence {
     if (ids.length === 0) {
       throw new InputError("the prompt is empty", {}, "give the model some text to continue");
     }
-    return new TokenSequence(prompt, ids, pin, context);
+    const slot = await context.protocol.slots?.acquire(signal);
+    return new TokenSequence(prompt, ids, pin, context, slot);
   }
 
   get text(): string {
@@ -81,6 +84,7 @@ export class TokenSequence implements GenerationSequence {
         stop: request.stop,
         sampling: request.sampling,
         extraBody: context.extraBody,
+        slot: this.slot,
       },
       request.signal,
     );
@@ -110,7 +114,9 @@ export class TokenSequence implements GenerationSequence {
   }
 
   async dispose(): Promise<void> {
+    if (this.disposed) return;
     this.disposed = true;
+    if (this.slot !== undefined) this.context.protocol.slots?.release(this.slot);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
