@@ -43,8 +43,8 @@ export interface IdCompletionOutcome {
 
 export interface TokenIdProtocol {
   readonly dialect: TokenIdDialect;
-  /** llama.cpp: its slots, lent one per sequence (see slot-pool.ts). */
-  readonly slots?: SlotPool;
+  /** llama.cpp: a server's slots, lent one per sequence (see slot-pool.ts). */
+  readonly slotsOf?: (server: ServerEndpoint) => SlotPool;
   /** `addSpecial` adds what the model puts around a prompt (BOS), as servers do for text prompts. */
   tokenize(
     pin: ServerPin,
@@ -67,7 +67,7 @@ export function tokenIdProtocol(
   dialect: TokenIdDialect,
   client: CompletionClient,
   modelName: string,
-  slots?: SlotPool,
+  slotsOf?: (server: ServerEndpoint) => SlotPool,
 ): TokenIdProtocol {
   const postJson = (
     pin: ServerPin,
@@ -83,7 +83,7 @@ export function tokenIdProtocol(
   const llama = dialect === "llama.cpp";
   return {
     dialect,
-    slots,
+    slotsOf,
     async tokenize(pin, text, { addSpecial, signal }) {
       if (text.length === 0) return [];
       const body = llama
@@ -221,15 +221,25 @@ export async function detectTokenIdProtocol(
   settings: {
     modelName: string;
     dialect: TokenIdDialect;
-    /** llama.cpp: the server's slot count (`total_slots`). */
+    /** llama.cpp: the slot count of each server (`total_slots` of the first one). */
     slots?: number;
     extraBody: Readonly<Record<string, unknown>>;
     signal?: AbortSignal;
   },
 ): Promise<TokenIdProtocol> {
   const { modelName, dialect, extraBody, signal } = settings;
-  const slots = dialect === "llama.cpp" ? new SlotPool(settings.slots ?? 1) : undefined;
-  const protocol = tokenIdProtocol(dialect, client, modelName, slots);
+  const pools = new Map<string, SlotPool>();
+  const slotsOf = (endpoint: ServerEndpoint) => {
+    let pool = pools.get(endpoint.root);
+    if (!pool) pools.set(endpoint.root, (pool = new SlotPool(settings.slots ?? 1)));
+    return pool;
+  };
+  const protocol = tokenIdProtocol(
+    dialect,
+    client,
+    modelName,
+    dialect === "llama.cpp" ? slotsOf : undefined,
+  );
   const pin: ServerPin = { server };
   let reason: string;
   try {

@@ -1,6 +1,7 @@
 import { InputError, M1Error } from "../../errors.js";
 import type { GenerateRequest, GenerateResult, GenerationSequence } from "../types.js";
 import type { ServerPin } from "./completion-client.js";
+import type { SlotPool } from "./slot-pool.js";
 import type { IdCompletionOutcome, TokenIdProtocol } from "./token-ids.js";
 
 /** What every token-id sequence of one backend shares. */
@@ -39,7 +40,7 @@ export class TokenSequence implements GenerationSequence {
     private readonly pin: ServerPin,
     private readonly context: TokenSequenceContext,
     /** The llama.cpp slot this sequence holds until it is disposed. */
-    private readonly slot: number | undefined,
+    private readonly slot: { pool: SlotPool; id: number } | undefined,
   ) {
     this.currentText = prompt;
     this.promptTokens = ids.length;
@@ -56,7 +57,8 @@ export class TokenSequence implements GenerationSequence {
     if (ids.length === 0) {
       throw new InputError("the prompt is empty", {}, "give the model some text to continue");
     }
-    const slot = await context.protocol.slots?.acquire(signal);
+    const slots = context.protocol.slotsOf?.(pin.server);
+    const slot = slots && { pool: slots, id: await slots.acquire(signal) };
     return new TokenSequence(prompt, ids, pin, context, slot);
   }
 
@@ -84,7 +86,7 @@ export class TokenSequence implements GenerationSequence {
         stop: request.stop,
         sampling: request.sampling,
         extraBody: context.extraBody,
-        slot: this.slot,
+        slot: this.slot?.id,
       },
       request.signal,
     );
@@ -116,7 +118,7 @@ export class TokenSequence implements GenerationSequence {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.slot !== undefined) this.context.protocol.slots?.release(this.slot);
+    this.slot?.pool.release(this.slot.id);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
