@@ -169,7 +169,11 @@ export async function createOpenAICompatibleBackend(
       tokenIds,
       stream: options.stream ?? true,
       extraBody,
-      maxParallelSequences: options.maxParallelSequences ?? 64 * servers.length,
+      // With exact tokens on llama.cpp each sequence holds a slot, so no more can run at once.
+      maxParallelSequences: Math.min(
+        options.maxParallelSequences ?? 64 * servers.length,
+        tokenIds?.dialect === "llama.cpp" ? (llamaCppSlots ?? 1) * servers.length : Infinity,
+      ),
     });
   } catch (error) {
     agents.destroy();

@@ -1,4 +1,4 @@
-import { InputError, M1Error } from "../../errors.js";
+import { CancelledError, InputError, M1Error } from "../../errors.js";
 import type { GenerateRequest, GenerateResult, GenerationSequence } from "../types.js";
 import type { ServerPin } from "./completion-client.js";
 import type { SlotPool } from "./slot-pool.js";
@@ -109,7 +109,10 @@ export class TokenSequence implements GenerationSequence {
 
   async append(text: string, options: { signal?: AbortSignal } = {}): Promise<number> {
     this.assertUsable();
+    if (options.signal?.aborted) throw new CancelledError();
     const ids = await this.context.insertedIds(this.pin, text, options.signal);
+    // A shared count does not watch the caller's signal: look again before changing anything.
+    if (options.signal?.aborted) throw new CancelledError();
     this.ids.push(...ids);
     this.currentText += text;
     return ids.length;
