@@ -17,13 +17,18 @@ import {
   type RetrySettings,
 } from "../../net/index.js";
 import { qwen25ChatTemplate } from "./qwen-chat-template.js";
-import { llamaCppServerSlots, LLAMA_CPP_COMPLETION_FIELDS } from "./llama-cpp-server.js";
+import { LLAMA_CPP_COMPLETION_FIELDS } from "./llama-cpp-server.js";
 import { HttpSequence } from "./sequence.js";
 import { detectTokenIdProtocol, type TokenIdProtocol } from "./token-ids.js";
 import { tokenSequenceContext } from "./token-id-cache.js";
 import { TokenSequence, type TokenSequenceContext } from "./token-sequence.js";
 import { ServerPool, parseServerUrl, type ServerEndpoint } from "./server-pool.js";
-import { listServedModels, llamaCppSlotContext, type ServedModel } from "./served-models.js";
+import {
+  listServedModels,
+  llamaCppProps,
+  type LlamaCppProps,
+  type ServedModel,
+} from "./served-models.js";
 
 export interface OpenAICompatibleBackendOptions {
   /** One base URL or several serving the same model, e.g. `http://127.0.0.1:8000/v1`. */
@@ -101,7 +106,7 @@ export async function createOpenAICompatibleBackend(
   let tokenizer = options.tokenizer;
 
   try {
-    const { modelName, contextLimit } = await checkServers(servers, pool, {
+    const { modelName, contextLimit, llamaCppSlots } = await checkServers(servers, pool, {
       modelName: options.modelName,
       apiKey,
       agents,
@@ -135,12 +140,6 @@ export async function createOpenAICompatibleBackend(
       onRetry: options.onRetry,
     });
     const first = pool.healthyServers[0]!;
-    const llamaCppSlots = await llamaCppServerSlots(first, {
-      apiKey,
-      agents,
-      timeoutMs: Math.min(requestTimeoutMs, STARTUP_TIMEOUT_MS),
-      signal: options.signal,
-    });
     const extraBody = {
       ...(options.keepSpecialTokens === false
         ? {}
@@ -307,8 +306,9 @@ class HttpBackend implements OpenAICompatibleBackend {
 
 /**
  * Ask every server for its models. Unreachable servers are marked down (with a warning) as long as
- * one answers; none answering is a BackendSetupError. Resolves to the model name to use and the
- * smallest context limit the servers tell (vLLM/SGLang `max_model_len`, llama.cpp's slot size).
+ * one answers; none answering is a BackendSetupError. Resolves to the model name to use, the
+ * smallest context limit the servers tell (vLLM/SGLang `max_model_len`, llama.cpp's slot size),
+ * and the first answering server's llama.cpp slots (undefined when it is not llama.cpp's server).
  */
 async function checkServers(
   servers: readonly ServerEndpoint[],
@@ -321,7 +321,7 @@ async function checkServers(
     signal?: AbortSignal;
     warnings: string[];
   },
-): Promise<{ modelName: string; contextLimit?: ContextLimit }> {
+): Promise<{ modelName: string; contextLimit?: ContextLimit; llamaCppSlots?: number }> {
   const results = await Promise.allSettled(
     servers.map((server) => listServedModels(server, settings)),
   );
@@ -350,7 +350,16 @@ async function checkServers(
       );
     }
   }
-  return { modelName, contextLimit: await smallestContextLimit(answered, modelName, settings) };
+  // One /props read per server that lists no max_model_len (llama.cpp's does not): its slot
+  // context is the limit, and the first server's slot count decides how sequences are lent slots.
+  const told = await Promise.all(
+    answered.map((entry) => serverContextLimit(entry, modelName, settings)),
+  );
+  let contextLimit: ContextLimit | undefined;
+  for (const { limit } of told) {
+    if (limit && (!contextLimit || limit.tokens < contextLimit.tokens)) contextLimit = limit;
+  }
+  return { modelName, contextLimit, llamaCppSlots: told[0]!.llamaCpp?.slots };
 }
 
 function listedModelName(
@@ -366,36 +375,32 @@ function listedModelName(
   return listed.models[0]!.id;
 }
 
-/** Each server's limit (its max_model_len, else its llama.cpp slot size); the smallest wins. */
-async function smallestContextLimit(
-  answered: readonly { server: ServerEndpoint; models: ServedModel[] | undefined }[],
+/** A server's limit: its max_model_len, else (asked at /props) its llama.cpp slot size. */
+async function serverContextLimit(
+  { server, models }: { server: ServerEndpoint; models: ServedModel[] | undefined },
   modelName: string,
   settings: { apiKey?: string; agents: HttpAgents; timeoutMs: number; signal?: AbortSignal },
-): Promise<ContextLimit | undefined> {
-  const limits = await Promise.all(
-    answered.map(async ({ server, models }): Promise<ContextLimit | undefined> => {
-      const maxModelLen = models?.find((model) => model.id === modelName)?.maxModelLen;
-      if (maxModelLen !== undefined) {
-        return {
-          tokens: maxModelLen,
-          source: `max_model_len of ${server.label}`,
-          raise: "restart the server with a larger --max-model-len (--context-length for SGLang)",
-        };
-      }
-      const slot = await llamaCppSlotContext(server, settings);
-      if (slot === undefined) return undefined;
-      return {
-        tokens: slot,
-        source: `n_ctx per slot of ${server.label} (/props)`,
-        raise: "restart llama-server with a larger --ctx-size (shared by its --parallel slots)",
-      };
-    }),
-  );
-  let smallest: ContextLimit | undefined;
-  for (const limit of limits) {
-    if (limit && (!smallest || limit.tokens < smallest.tokens)) smallest = limit;
+): Promise<{ limit?: ContextLimit; llamaCpp?: LlamaCppProps }> {
+  const maxModelLen = models?.find((model) => model.id === modelName)?.maxModelLen;
+  if (maxModelLen !== undefined) {
+    return {
+      limit: {
+        tokens: maxModelLen,
+        source: `max_model_len of ${server.label}`,
+        raise: "restart the server with a larger --max-model-len (--context-length for SGLang)",
+      },
+    };
   }
-  return smallest;
+  const llamaCpp = await llamaCppProps(server, settings);
+  if (llamaCpp?.slotContext === undefined) return { llamaCpp };
+  return {
+    llamaCpp,
+    limit: {
+      tokens: llamaCpp.slotContext,
+      source: `n_ctx per slot of ${server.label} (/props)`,
+      raise: "restart llama-server with a larger --ctx-size (shared by its --parallel slots)",
+    },
+  };
 }
 
 function startupFailure(

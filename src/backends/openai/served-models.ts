@@ -1,4 +1,4 @@
-import { BackendCallError } from "../../errors.js";
+import { BackendCallError, CancelledError } from "../../errors.js";
 import { requestJson, type HttpAgents } from "../../net/index.js";
 import type { ServerEndpoint } from "./server-pool.js";
 
@@ -50,17 +50,26 @@ export async function listServedModels(
   });
 }
 
+/** What llama.cpp's server says of itself at `GET /props`. */
+export interface LlamaCppProps {
+  /** The context of one slot (`default_generation_settings.n_ctx`: --ctx-size over the slots). */
+  slotContext?: number;
+  /** Its slots (`total_slots`, what --parallel set). */
+  slots: number;
+}
+
 /**
- * llama.cpp server's `GET /props`: the context of one slot (`default_generation_settings.n_ctx`,
- * the server's --ctx-size divided among its --parallel slots). Undefined for servers without it
- * or that answer anything unexpected: the limit is a courtesy check, never a reason to fail.
+ * llama.cpp server's `GET /props`; undefined for servers without it (only llama.cpp answers with
+ * `default_generation_settings`) or that answer anything unexpected: what it tells (a limit checked
+ * early, slots lent one per sequence) is a courtesy, never a reason to fail.
  */
-export async function llamaCppSlotContext(
+export async function llamaCppProps(
   server: ServerEndpoint,
   settings: ServerQuerySettings,
-): Promise<number | undefined> {
+): Promise<LlamaCppProps | undefined> {
+  let reply: unknown;
   try {
-    const reply = await requestJson({
+    reply = await requestJson({
       method: "GET",
       url: `${server.root}/props`,
       apiKey: settings.apiKey,
@@ -68,12 +77,19 @@ export async function llamaCppSlotContext(
       signal: settings.signal,
       agents: settings.agents,
     });
-    const slot = (reply as { default_generation_settings?: { n_ctx?: unknown } } | null)
-      ?.default_generation_settings?.n_ctx;
-    return isPositiveInteger(slot) ? slot : undefined;
-  } catch {
+  } catch (error) {
+    if (error instanceof CancelledError) throw error;
     return undefined;
   }
+  const { default_generation_settings: slotSettings, total_slots: slots } = (reply ?? {}) as {
+    default_generation_settings?: { n_ctx?: unknown } | null;
+    total_slots?: unknown;
+  };
+  if (typeof slotSettings !== "object" || slotSettings === null) return undefined;
+  return {
+    ...(isPositiveInteger(slotSettings.n_ctx) ? { slotContext: slotSettings.n_ctx } : {}),
+    slots: isPositiveInteger(slots) ? slots : 1,
+  };
 }
 
 function isPositiveInteger(value: unknown): value is number {
