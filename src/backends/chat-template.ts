@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { Template } from "@huggingface/jinja";
 import { ConfigError, InputError } from "../errors.js";
 import type { ChatMessage } from "./types.js";
+import { readTextFile } from "../io/text-file.js";
 
 /**
  * A model's chat template (Jinja, as in tokenizer_config.json or GGUF `tokenizer.chat_template`),
@@ -68,12 +68,10 @@ export function compileChatTemplate(
  * (its `chat_template` string, or the entry named "default" when it is a list).
  */
 export function loadChatTemplateFile(path: string): ChatTemplate {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new InputError("cannot read the chat template file", { file: path }, "check the path");
-  }
+  const text = readTextFile(
+    path,
+    () => new InputError("cannot read the chat template file", { file: path }, "check the path"),
+  );
   if (!path.endsWith(".json")) return compileChatTemplate(text, path);
 
   let config: unknown;

@@ -50,12 +50,12 @@ export function addBackendFlags(command: Command): Command {
     .option(
       "--mem-fraction <x>",
       "GPU memory fraction for --launch (SGLang --mem-fraction-static)",
-      numberFlag({ min: 0.01, max: 1 }),
+      numberFlag({ min: 0.01, max: 1, example: 0.85 }),
     )
     .option(
       "--port <n>",
       "port for --launch (default: a free one)",
-      integerFlag({ min: 1, max: 65535 }),
+      integerFlag({ min: 1, max: 65535, example: 8000 }),
     )
     .option(
       "--chat-template <file>",
@@ -68,12 +68,12 @@ export function addBackendFlags(command: Command): Command {
     .option(
       "--threads <n>",
       "CPU threads for the embedded engine (default: measured rule, see docs)",
-      integerFlag({ min: 1 }),
+      integerFlag({ min: 1, example: 8 }),
     )
     .option(
       "--context-size <n>",
       "context tokens per sequence for the embedded engine",
-      integerFlag({ min: 16 }),
+      integerFlag({ min: 16, example: 8192 }),
     )
     .option(
       "--gpu <mode>",

@@ -3,6 +3,7 @@ import { M1Error } from "../errors.js";
 import { registerCommands } from "./commands/index.js";
 import { installInterruptHandler } from "./interrupt.js";
 import { printError } from "./output.js";
+import { reportUsageErrorsInM1Form } from "./usage-errors.js";
 import { M1_VERSION } from "../version.js";
 
 /**
@@ -24,8 +25,12 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     "\nStart with `m1 demo` (a small study on the bundled smoke model), or `m1 ask --help`.",
   );
   await registerCommands(program, argv ? requestedCommands(argv) : undefined);
-  // Every subcommand reports usage errors the same way (exit 2, one line).
-  for (const command of allCommands(program)) command.exitOverride();
+  // Every command reports usage errors the same way: one line in m1's form, exit 2.
+  reportUsageErrorsInM1Form(program);
+  for (const command of allCommands(program)) {
+    command.exitOverride();
+    reportUsageErrorsInM1Form(command);
+  }
   return program;
 }
 

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import YAML, { LineCounter, isNode, type YAMLError } from "yaml";
 import { InputError } from "../errors.js";
 import { isMapping, type ConfigLayer, type FileOrigin } from "./layers.js";
 import { describeYamlError } from "./yaml-errors.js";
+import { readTextFile } from "../io/text-file.js";
 
 export interface ConfigFileOptions {
   /** The option or argument that named the file, for "check the path" (`-c`, `--config`). */
@@ -25,16 +25,11 @@ export interface ConfigFileLayer extends ConfigLayer {
 
 export function readConfigFile(path: string, options: ConfigFileOptions): ConfigFileLayer {
   const what = options.what ?? "config file";
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new InputError(
-      `cannot read the ${what}`,
-      { file: path },
-      `check the ${options.flag} path`,
-    );
-  }
+  const text = readTextFile(
+    path,
+    () =>
+      new InputError(`cannot read the ${what}`, { file: path }, `check the ${options.flag} path`),
+  );
   const lineCounter = new LineCounter();
   const document = YAML.parseDocument(text, { lineCounter, schema: "core", prettyErrors: false });
   const error = document.errors[0];

@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { InputError } from "../errors.js";
 import { writeFileAtomically } from "./atomic.js";
+import { readTextFile } from "./text-file.js";
 
 /** A table row as read from JSONL, JSON or Parquet. */
 export type Row = Record<string, unknown>;
@@ -108,11 +108,10 @@ function isRow(value: unknown): value is Row {
 }
 
 function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    throw new InputError("cannot read file", { file: path }, "check the path");
-  }
+  return readTextFile(
+    path,
+    () => new InputError("cannot read file", { file: path }, "check the path"),
+  );
 }
 
 /**

@@ -1,8 +1,9 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { BackendSetupError } from "../errors.js";
 import type { TokenCounter } from "./types.js";
+import { readTextFile } from "../io/text-file.js";
 
 const TOKENIZER_FIX =
   "pass the model's tokenizer.json, the model folder holding it, or its .gguf file (--tokenizer; tokenizer_path in m1 eval)";
@@ -48,15 +49,14 @@ export function loadTokenizerJson(path: string): TokenCounter {
 }
 
 function readJsonObject(file: string, what: string): object {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new BackendSetupError(
-      `cannot read the ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      TOKENIZER_FIX,
-    );
-  }
+  const text = readTextFile(
+    file,
+    (error) =>
+      new BackendSetupError(
+        `cannot read the ${what} ${file}: ${error.code ?? error.message}`,
+        TOKENIZER_FIX,
+      ),
+  );
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { describeInvalid } from "../config/index.js";
 import { InputError } from "../errors.js";
 import { RUN_FILES } from "./run-files.js";
 import { trainSettingsSchema } from "./settings.js";
+import { readTextFile } from "../io/text-file.js";
 
 /** run.json: everything `m1 train prepare` decided, and what `m1 train launch` reads back. */
 export const runManifestSchema = z.object({
@@ -47,16 +47,15 @@ export type RunManifest = z.output<typeof runManifestSchema>;
 /** Read and check `RUN_DIR/run.json`; a folder that was never prepared is an InputError. */
 export function readRunManifest(runDir: string): RunManifest {
   const path = join(runDir, RUN_FILES.manifest);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new InputError(
-      "not a prepared run folder (no run.json)",
-      { file: runDir },
-      "run `m1 train prepare --data FILE --model NAME --out RUN_DIR` first",
-    );
-  }
+  const text = readTextFile(
+    path,
+    () =>
+      new InputError(
+        "not a prepared run folder (no run.json)",
+        { file: runDir },
+        "run `m1 train prepare --data FILE --model NAME --out RUN_DIR` first",
+      ),
+  );
   let value: unknown;
   try {
     value = JSON.parse(text);

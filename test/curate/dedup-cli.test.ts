@@ -152,7 +152,7 @@ describe("m1 curate dedup on bad input: one line, exit 2, nothing written", () =
         writeJsonl(join(dir, "in.jsonl"), ROWS);
         return ["--in", join(dir, "in.jsonl"), "--column", "prompt", "--threshold", "101"];
       },
-      /--threshold.*expected a number from 0 to 100, got '101'/,
+      /--threshold: "101" is not a number from 0 to 100 \(fix: use e\.g\. --threshold 95\)\s*$/,
     ],
     [
       "a missing input file",

@@ -35,7 +35,7 @@ const badInputs: BadInput[] = [
   {
     name: "an unknown --from kind",
     args: (_dir, out) => ["--from", "medqa2", "--in", fixture("medqa_us_test.jsonl"), "--out", out],
-    expected: /--from <kind>.*'medqa2'.*expected one of medqa, medmcqa/,
+    expected: /--from: "medqa2" is not one of medqa, medmcqa, .* \(fix: use e\.g\. --from medqa\)$/,
   },
   {
     name: "a missing --in file",
@@ -115,7 +115,7 @@ const badInputs: BadInput[] = [
   {
     name: "a --cop-base outside 0 and 1",
     args: (_dir, out) => ["--from", "medmcqa", "--in", fixture("medmcqa_dev.jsonl"), "--cop-base", "2", "--out", out],
-    expected: /--cop-base <n>.*'2'.*0, 1/,
+    expected: /--cop-base: "2" is not one of 0, 1 \(fix: use e\.g\. --cop-base 0\)$/,
   },
 ];
 

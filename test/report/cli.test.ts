@@ -99,6 +99,8 @@ describe("m1 report on the command line", () => {
   it("rejects an unknown --format with a usage error (exit 2)", async () => {
     const result = await runCli(["report", M1_OUTPUTS, "--format", "xml"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("expected one of md, csv, tsv, json");
+    expect(result.stderr).toBe(
+      'm1: error: --format: "xml" is not one of md, csv, tsv, json (fix: use e.g. --format md)\n',
+    );
   });
 });

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { openBackend } from "../../backends/factory.js";
 import { flagLayers, parseConfig } from "../../config/index.js";
@@ -21,6 +20,7 @@ import { ConfigError, InputError } from "../../errors.js";
 import { addBackendFlags, backendSettingsFromFlags, type BackendFlags } from "../backend-flags.js";
 import { interruptSignal } from "../interrupt.js";
 import { colors, errorColors, printNote } from "../output.js";
+import { readTextFile } from "../../io/text-file.js";
 
 /** Generation flags as commander gives them (text, checked with the config keys' rules). */
 interface AskFlags extends BackendFlags {
@@ -159,11 +159,10 @@ function readQuestion(prompt: string | undefined, file: string | undefined): str
     });
   }
   if (file !== undefined) {
-    try {
-      return readFileSync(file, "utf8");
-    } catch {
-      throw new InputError("cannot read the question file", { file }, "check the --file path");
-    }
+    return readTextFile(
+      file,
+      () => new InputError("cannot read the question file", { file }, "check the --file path"),
+    );
   }
   if (prompt === undefined || prompt.trim() === "") {
     throw new ConfigError("no question given", {

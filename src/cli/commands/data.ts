@@ -26,6 +26,7 @@ import { terminalProgress } from "../progress.js";
 import type { ProgressBar } from "../../progress.js";
 import { formatEvalFileSummary, summarizeEvalFile } from "../../data/check.js";
 import { M1_DEBUG_ITEMS_PER_SOURCE, writeEvalSubset } from "../../data/subset.js";
+import { checkOutputPaths } from "../../io/output-paths.js";
 
 /** `m1 data`: convert benchmark files to m1's eval format, fetch m1's eval file, check a file. */
 export function registerData(program: Command): void {
@@ -129,6 +130,12 @@ function registerConvert(data: Command): void {
           "give a source name, e.g. PubMedQA_test",
         );
       }
+      checkOutputPaths({
+        path: flags.out,
+        kind: "file",
+        key: "--out",
+        example: "--out eval/medqa.json",
+      });
       const outcome = await convertBenchmark({
         kind: flags.from,
         inputs: flags.in,
@@ -218,6 +225,15 @@ function registerFetch(data: Command): void {
           "fetch them one at a time",
         );
       }
+      checkOutputPaths(
+        {
+          path: flags.cacheDir ?? m1CacheDir(),
+          kind: "folder",
+          key: flags.cacheDir ? "--cache-dir" : "M1_CACHE_DIR",
+          example: "--cache-dir ~/.cache/m1",
+        },
+        { path: flags.localDir, kind: "folder", key: "--local-dir", example: "--local-dir data" },
+      );
       for (const dataset of datasets) {
         let bar: ProgressBar | undefined;
         const result = await fetchHubDataset(dataset, {

@@ -16,6 +16,7 @@ import { choiceFlag, integerFlag } from "../flags.js";
 import { interruptSignal } from "../interrupt.js";
 import { describePush } from "./push-flags.js";
 import { printNote, printWarning } from "../output.js";
+import { checkOutputPaths } from "../../io/output-paths.js";
 
 interface ReportFlags {
   format: ReportOutputFormat;
@@ -134,6 +135,10 @@ export function registerReport(program: Command): void {
         checkRepoId(flags.push, "--push");
         requireHubToken(hubConnection());
       }
+      checkOutputPaths(
+        { path: flags.plot, kind: "folder", key: "--plot", example: "--plot plots" },
+        { path: flags.html, kind: "file", key: "--html", example: "--html report.html" },
+      );
       const result = await runReport({
         directories,
         format: flags.format,

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { scoreResultsFile, type Metrics } from "../../eval/scoring/index.js";
 import { printNote } from "../output.js";
+import { dirname } from "node:path";
+import { checkOutputPaths } from "../../io/output-paths.js";
 
 interface ScoreFlags {
   out?: string;
@@ -25,6 +27,12 @@ export function registerScore(program: Command): void {
         "\nabsent; metrics.json is byte-identical to m1's. Bad input writes nothing (exit 2).",
     )
     .action(async (resultsPath: string, flags: ScoreFlags) => {
+      checkOutputPaths({
+        path: flags.out ?? dirname(resultsPath),
+        kind: "folder",
+        key: "--out",
+        example: "--out rescored",
+      });
       const result = await scoreResultsFile(resultsPath, { outDir: flags.out });
       process.stdout.write(formatMetricsTable(result.metrics, result.sources, result.average));
       printNote(

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { smokeModelPath, SMOKE_MODEL_VERSION, writeSmokeModel } from "../../smoke/index.js";
+import { checkOutputPaths } from "../../io/output-paths.js";
 
 interface SmokeModelFlags {
   out?: string;
@@ -24,6 +25,12 @@ export function registerSmokeModel(program: Command): void {
     )
     .action(async (flags: SmokeModelFlags) => {
       const path = flags.out ? resolve(flags.out) : smokeModelPath();
+      checkOutputPaths({
+        path: flags.out ?? path,
+        kind: "file",
+        key: flags.out ? "--out" : "M1_CACHE_DIR",
+        example: "--out smoke.gguf",
+      });
       const bytes = await writeSmokeModel(path);
       process.stdout.write(`${path}\n`);
       process.stderr.write(

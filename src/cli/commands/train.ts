@@ -15,6 +15,7 @@ import {
 import { choiceFlag, integerFlag } from "../flags.js";
 import { interruptSignal } from "../interrupt.js";
 import { terminalProgress } from "../progress.js";
+import { checkOutputPaths } from "../../io/output-paths.js";
 
 const DEFAULTS = M1_TRAIN_DEFAULTS;
 
@@ -135,6 +136,12 @@ function registerPrepare(train: Command): void {
           key: "--chat-template",
         });
       }
+      checkOutputPaths({
+        path: flags.out,
+        kind: "folder",
+        key: "--out",
+        example: "--out runs/m1-7b",
+      });
       const result = await prepareRun({
         dataPath: flags.data,
         model: flags.model,
@@ -208,7 +215,7 @@ function registerLaunch(train: Command): void {
     .option(
       "--head-port <port>",
       `rendezvous port (default ${DEFAULTS.main_process_port})`,
-      integerFlag({ min: 1, max: 65535 }),
+      integerFlag({ min: 1, max: 65535, example: DEFAULTS.main_process_port }),
     )
     .option("--slurm", "write RUN_DIR/slurm.sbatch and submit it with sbatch")
     .option("--partition <name>", "Slurm partition")
@@ -244,6 +251,15 @@ function registerLaunch(train: Command): void {
             extraArgs: flags.sbatchArg,
           }
         : undefined;
+      // The launch writes its log (and slurm.sbatch) into the run folder.
+      if (!flags.dryRun) {
+        checkOutputPaths({
+          path: runDir,
+          kind: "folder",
+          key: "<run-dir>",
+          example: "m1 train launch runs/m1-7b",
+        });
+      }
       const result = await launchRun({
         runDir,
         launcher: flags.launcher,

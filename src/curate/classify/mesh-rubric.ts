@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { InputError } from "../../errors.js";
 import { bundledDataPath } from "../../paths.js";
+import { readTextFile } from "../../io/text-file.js";
 
 /**
  * m1's classification rubric (src/select_data/build_prompt.py): the 76 MeSH qualifiers of
@@ -32,16 +32,15 @@ let cachedQualifiers: MeshQualifier[] | undefined;
 
 export function meshQualifiers(path: string = MESH_SCOPE_NOTES_PATH): MeshQualifier[] {
   if (path === MESH_SCOPE_NOTES_PATH && cachedQualifiers) return cachedQualifiers;
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new InputError(
-      "cannot read the MeSH scope notes",
-      { file: path },
-      "reinstall m1: the file ships in data/mesh/",
-    );
-  }
+  const text = readTextFile(
+    path,
+    () =>
+      new InputError(
+        "cannot read the MeSH scope notes",
+        { file: path },
+        "reinstall m1: the file ships in data/mesh/",
+      ),
+  );
   const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
   const header = lines[0]?.split("\t") ?? [];
   const nameColumn = header.indexOf("Name");

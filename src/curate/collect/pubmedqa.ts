@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { InputError } from "../../errors.js";
 import { readRows, rowFileFormat, type Row } from "../../io/rows.js";
 import { defaultRng } from "../rng/generator.js";
 import { RowReader } from "./fields.js";
 import { mapWithPreview, unifyRow, type CollectedRow } from "./unified-row.js";
+import { readTextFile } from "../../io/text-file.js";
 
 export const PUBMEDQA_SOURCE = "qiaojin/PubMedQA:pqa_labeled";
 
@@ -80,14 +80,19 @@ export function splitLikeTrainTestSplit<T>(
  */
 export async function readPubmedqaFile(file: string): Promise<Row[]> {
   if (rowFileFormat(file) !== "json") return readRows(file);
+  const text = readTextFile(
+    file,
+    () => new InputError("cannot read file", { file }, "pass PubMedQA's ori_pqal.json"),
+  );
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    parsed = JSON.parse(text);
   } catch (error) {
-    const problem = (error as NodeJS.ErrnoException).code
-      ? "cannot read file"
-      : `not valid JSON: ${(error as Error).message}`;
-    throw new InputError(problem, { file }, "pass PubMedQA's ori_pqal.json");
+    throw new InputError(
+      `not valid JSON: ${(error as Error).message}`,
+      { file },
+      "pass PubMedQA's ori_pqal.json",
+    );
   }
   if (Array.isArray(parsed)) return readRows(file);
   if (typeof parsed !== "object" || parsed === null) {

@@ -1,11 +1,5 @@
-import { rowFileFormat } from "../../io/rows.js";
 import { silentProgress, type ProgressBar, type ProgressReporter } from "../../progress.js";
 import type { JoinStats } from "./similarity-join.js";
-
-/** Fail before any work when an output path has a type we cannot write. */
-export function checkOutputPaths(...paths: Array<string | undefined>): void {
-  for (const path of paths) if (path !== undefined) rowFileFormat(path);
-}
 
 /** A bar over the pairs examined, in millions (the counts run into billions). */
 export function pairProgress(label: string, progress: ProgressReporter = silentProgress) {

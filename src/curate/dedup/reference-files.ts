@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { resolveHubDatasets } from "../../data/hub/catalog.js";
 import { hubConnection, type HubConnection } from "../../data/hub/connection.js";
@@ -7,6 +6,7 @@ import { InputError, type InputLocation } from "../../errors.js";
 import { readRows } from "../../io/rows.js";
 import { m1CacheDir } from "../../paths.js";
 import { rowLocator } from "../../io/row-location.js";
+import { readTextFile } from "../../io/text-file.js";
 
 /** Reference (evaluation) texts from one or more sources, each with where it came from. */
 export interface ReferenceTexts {
@@ -137,12 +137,10 @@ export async function readReferenceTexts(
 }
 
 function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    throw new InputError("cannot read file", { file }, "check the --against path");
-  }
+  const text = readTextFile(
+    file,
+    () => new InputError("cannot read file", { file }, "check the --against path"),
+  );
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { extname } from "node:path";
 import { parse as parseCsv, type Options as CsvOptions } from "csv-parse/sync";
 import { InputError } from "../../errors.js";
@@ -6,6 +6,7 @@ import { parseJsonText } from "../../eval/datasets/json-text.js";
 import { readRows, type Row } from "../../io/rows.js";
 import { applyFieldMap } from "./fields.js";
 import type { TableRow } from "./types.js";
+import { readTextFile } from "../../io/text-file.js";
 
 export type { TableRow };
 
@@ -23,7 +24,12 @@ const TABLE_TYPES = ".jsonl, .ndjson, .json, .parquet, .csv or .tsv";
 export async function readTable(path: string, options: ReadTableOptions = {}): Promise<TableRow[]> {
   const extension = extname(path).toLowerCase();
   if (extension === ".parquet") {
-    readText(path); // a clear "cannot read" before the Parquet reader's own message
+    // A clear "cannot read" before the Parquet reader's own message.
+    try {
+      accessSync(path, constants.R_OK);
+    } catch {
+      throw cannotRead(path);
+    }
     return (await readRows(path)).map((values, item) => ({ values, where: { file: path, item } }));
   }
   if (extension === ".csv" || extension === ".tsv") {
@@ -87,11 +93,11 @@ export function readJsonDocument(path: string, text = readText(path)): unknown {
 }
 
 export function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    throw new InputError("cannot read file", { file: path, field: "--in" }, "check the path");
-  }
+  return readTextFile(path, () => cannotRead(path));
+}
+
+function cannotRead(path: string): InputError {
+  return new InputError("cannot read file", { file: path, field: "--in" }, "check the path");
 }
 
 function readJsonLines(path: string, text = readText(path)): TableRow[] {

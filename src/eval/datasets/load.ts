@@ -14,6 +14,7 @@ import {
   type EvalSample,
   type LoadedEvalDataset,
 } from "./types.js";
+import { decodeUtf8 } from "../../io/text-file.js";
 
 export interface LoadEvalOptions {
   /** Expected md5 of the file bytes (m1's `eval_data_md5sum`); unchecked when absent. */
@@ -47,7 +48,7 @@ export async function loadEvalDataset(
   }
   const md5 = md5Hex(bytes);
   if (options.md5 !== undefined) checkMd5(path, md5, options.md5);
-  const content = parseEvalFile(new TextDecoder().decode(bytes), path);
+  const content = parseEvalFile(decodeUtf8(bytes, path), path);
   return { path, md5, ...flattenEvalFile(content, options) };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -13,6 +13,8 @@ import {
   scoredFileName,
   stemOfScoredFile,
 } from "./paths.js";
+import { readTextFile } from "../../io/text-file.js";
+import { describeInvalid } from "../../config/index.js";
 
 /**
  * Reads one m1-layout version directory (`{output_dir}/{exp_name}/version_{N}/`, names in
@@ -41,9 +43,18 @@ export interface M1VersionDirectory {
 }
 
 export function readMetrics(metricsPath: string): SourceCounts[] {
+  const text = readTextFile(
+    metricsPath,
+    (error) =>
+      new InputError(
+        `cannot read metrics: ${error.message}`,
+        { file: metricsPath },
+        "re-run `m1 score` on this directory, or delete it",
+      ),
+  );
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(metricsPath, "utf8"));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new InputError(
       `cannot read metrics: ${(error as Error).message}`,
@@ -53,10 +64,9 @@ export function readMetrics(metricsPath: string): SourceCounts[] {
   }
   const result = metricsSchema.safeParse(parsed);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue?.path.join(".") || "(top level)";
+    const { key, problem } = describeInvalid(metricsSchema, parsed, result.error);
     throw new InputError(
-      `not an m1 metrics file (${where}: ${issue?.message ?? "invalid"})`,
+      `not an m1 metrics file (${key}: ${problem})`,
       { file: metricsPath },
       "expected {source: {correct_count, total_count, accuracy}}; re-run `m1 score` on this directory",
     );
@@ -71,8 +81,12 @@ export function readMetrics(metricsPath: string): SourceCounts[] {
 function readConfig(versionDir: string): Record<string, unknown> {
   const configPath = join(versionDir, CONFIG_FILE_NAME);
   if (!existsSync(configPath)) return {};
+  const text = readTextFile(
+    configPath,
+    (error) => new InputError(`cannot read config.yaml: ${error.message}`, { file: configPath }),
+  );
   try {
-    const parsed: unknown = parseYaml(readFileSync(configPath, "utf8"));
+    const parsed: unknown = parseYaml(text);
     return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
       ? (parsed as Record<string, unknown>)
       : {};
@@ -130,7 +144,11 @@ function asBoolean(value: unknown): boolean | null {
 }
 
 export function readRecords(path: string): Record<string, unknown>[] {
-  return parseJsonRecords(readFileSync(path, "utf8"), path);
+  const text = readTextFile(
+    path,
+    (error) => new InputError(`cannot read the results: ${error.message}`, { file: path }),
+  );
+  return parseJsonRecords(text, path);
 }
 
 /**

@@ -4,6 +4,8 @@ import type { OpenedBackend } from "../../backends/factory.js";
 import type { Backend } from "../../backends/types.js";
 import type { BudgetForcingSettings } from "../../engine/budget-forcing.js";
 import { fitContext } from "../../engine/context-fit.js";
+import { InputError } from "../../errors.js";
+import { checkOutputPaths } from "../../io/output-paths.js";
 import {
   silentProgress,
   type ProgressBar,
@@ -26,6 +28,7 @@ import { CONFIG_FILE_NAME, versionDirName } from "../m1-layout/paths.js";
 import { planStudy, type ExperimentPoint, type StudyModel } from "./plan.js";
 import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import { requireTokenIds, truncatePromptAsM1 } from "../prompt-truncation.js";
+import { lockOutputDir } from "./output-lock.js";
 import { runExperiment, type ExperimentRunSummary } from "./runner.js";
 import { EvalStore, STORE_FILE_NAME, type Experiment } from "../store/index.js";
 
@@ -93,6 +96,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     md5: config.eval_data_md5sum ?? undefined,
     limit: config.limit > 0 ? config.limit : undefined,
   });
+  if (dataset.samples.length === 0) throw noUsableItems(dataset);
   // A prompt template naming a missing field fails here, not in every sample.
   for (const sample of dataset.samples.slice(0, 1)) buildSamplePrompt(sample, promptSettings);
   if (dataset.dropped.length > 0) {
@@ -102,8 +106,17 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     );
   }
 
+  checkOutputPaths({
+    path: config.output_dir,
+    kind: "folder",
+    key: "output_dir",
+    example: "-u output_dir=outputs",
+  });
+  // Held from the first decision to the last write; released (and the folder removed when this
+  // run wrote nothing there) whatever happens.
+  const lock = lockOutputDir(config.output_dir);
   const storePath = join(config.output_dir, STORE_FILE_NAME);
-  let store = existsSync(storePath) ? EvalStore.open(storePath) : undefined;
+  let store: EvalStore | undefined;
   const result: StudyResult = {
     outputDir: config.output_dir,
     storePath,
@@ -115,6 +128,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   let progress: ProgressGroup | undefined;
 
   try {
+    store = existsSync(storePath) ? EvalStore.open(storePath) : undefined;
     const todo = plan.models.map(({ model, points }) => ({
       model,
       points: points.map((point) => {
@@ -206,6 +220,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   } finally {
     progress?.stop();
     store?.close();
+    lock.release();
   }
   // Skipped experiments were noted first; report every experiment in the plan's order.
   const order = new Map([...engines.keys()].map((point, index) => [point, index]));
@@ -357,4 +372,15 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
     experiment: store.getExperiment(experiment.id),
     run,
   };
+}
+
+/** Every item was dropped: nothing to run, and nothing is written or marked finished. */
+function noUsableItems(dataset: LoadedEvalDataset): InputError {
+  const first = dataset.dropped[0];
+  return new InputError(
+    `no usable item: all ${dataset.dropped.length} item(s) were dropped because their answer ` +
+      `differs from options[answer_idx]${first ? ` (first: ${first.item}: ${first.reason})` : ""}`,
+    { file: dataset.path },
+    "make each item's answer the text of options[answer_idx]; `m1 data check FILE` lists them",
+  );
 }

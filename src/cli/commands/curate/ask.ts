@@ -18,6 +18,7 @@ import { choiceFlag, integerFlag, numberFlag } from "../../flags.js";
 import { interruptSignal } from "../../interrupt.js";
 import { printNote } from "../../output.js";
 import { terminalProgress } from "../../progress.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 
 interface AskCommandFlags extends PushFlags, AskFlags {
   in: string;
@@ -38,31 +39,31 @@ export function addModelCallOptions(command: Command, retryFlag = "--max-retries
       "API key (or set api_key_env in the config to read it from the environment)",
     )
     .option("--config <file>", "ask.yaml with any of the settings below, prices and limits")
-    .option("--rpm <n>", "requests per minute", numberFlag({ min: 0.001 }))
+    .option("--rpm <n>", "requests per minute", numberFlag({ min: 0.001, example: 60 }))
     .option(
       "--tpm <n>",
       "tokens per minute (estimated before a call, corrected from usage)",
-      numberFlag({ min: 1 }),
+      numberFlag({ min: 1, example: 100000 }),
     )
     .option(
       "--burst-seconds <s>",
       `how much of a minute's budget may go at once (default ${ASK_DEFAULTS.burst_seconds})`,
-      numberFlag({ min: 0.001 }),
+      numberFlag({ min: 0.001, example: ASK_DEFAULTS.burst_seconds }),
     )
     .option(
       "--concurrency <n>",
       `requests in flight at most (default ${ASK_DEFAULTS.concurrency})`,
-      integerFlag({ min: 1 }),
+      integerFlag({ min: 1, example: ASK_DEFAULTS.concurrency }),
     )
     .option(
       `${retryFlag} <n>`,
       `retries per request (default ${ASK_DEFAULTS.max_retries})`,
-      integerFlag({ min: 0 }),
+      integerFlag({ min: 0, example: ASK_DEFAULTS.max_retries }),
     )
     .option(
       "--timeout <s>",
       `seconds per request (default ${ASK_DEFAULTS.timeout_seconds})`,
-      numberFlag({ min: 0.001 }),
+      numberFlag({ min: 0.001, example: ASK_DEFAULTS.timeout_seconds }),
     )
     .option("--cache <file>", "response cache (default ~/.cache/m1/curate/chat-answers.sqlite)")
     .option("--allow-failures", "leave rows that still fail after retries out instead of failing")
@@ -89,7 +90,7 @@ export function registerCurateAsk(curate: Command): void {
     .option("--content-column <name>", "output column for the answer text")
     .option("--reasoning-column <name>", "output column for reasoning_content (DeepSeek-R1)")
     .option("--temperature <t>", "sampling temperature", numberFlag({ min: 0, max: 2 }))
-    .option("--max-tokens <n>", "max_tokens", integerFlag({ min: 1 }))
+    .option("--max-tokens <n>", "max_tokens", integerFlag({ min: 1, example: 4000 }))
     .option(
       "--engine <api|local>",
       "api: a chat server (default); local: a GGUF model through the budget-forcing engine",
@@ -104,7 +105,7 @@ export function registerCurateAsk(curate: Command): void {
     .option(
       "--answer-tokens <n>",
       `--engine local with thinking: answer tokens (default ${M1_GENERATION_DEFAULTS.max_new_answer_tokens})`,
-      integerFlag({ min: 1 }),
+      integerFlag({ min: 1, example: M1_GENERATION_DEFAULTS.max_new_answer_tokens }),
     )
     .option(
       "--wait-rounds <n>",
@@ -126,6 +127,10 @@ export function registerCurateAsk(curate: Command): void {
           fix: "pass --out FILE, or --dry-run",
         });
       }
+      checkOutputPaths(
+        { path: flags.out, kind: "rows", key: "--out", example: "--out answered.jsonl" },
+        { path: flags.cache, kind: "file", key: "--cache", example: "--cache answers.sqlite" },
+      );
       const fileOptions = flags.config ? readAskConfigFile(flags.config) : undefined;
       const settings = resolveAskSettings(
         layerAskOptions(fileOptions, askOptionsFromFlags(flags)),

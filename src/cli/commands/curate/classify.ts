@@ -24,6 +24,7 @@ import { printNote, printWarning } from "../../output.js";
 import { terminalProgress } from "../../progress.js";
 import type { ProgressBar } from "../../../progress.js";
 import { addModelCallOptions } from "./ask.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 
 interface ClassifyFlags extends PushFlags, Omit<AskFlags, "maxRetries"> {
   in: string;
@@ -78,6 +79,16 @@ export function registerCurateClassify(curate: Command): void {
           fix: "pass --out FILE, or --dry-run",
         });
       }
+      checkOutputPaths(
+        { path: flags.out, kind: "rows", key: "--out", example: "--out classified.jsonl" },
+        {
+          path: flags.unclassifiedOut,
+          kind: "rows",
+          key: "--unclassified-out",
+          example: "--unclassified-out unclassified.jsonl",
+        },
+        { path: flags.cache, kind: "file", key: "--cache", example: "--cache answers.sqlite" },
+      );
       const fileOptions = flags.config ? readAskConfigFile(flags.config) : undefined;
       const ask = resolveAskSettings(
         layerAskOptions(

@@ -4,6 +4,7 @@ import { COLLECT_DEFAULTS, collectTrainingRows } from "../../../curate/collect/c
 import { writeRows } from "../../../io/rows.js";
 import { choiceFlag, integerFlag } from "../../flags.js";
 import { printNote } from "../../output.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 
 interface CollectFlags extends PushFlags {
   medqa?: string;
@@ -43,6 +44,12 @@ export function registerCurateCollect(curate: Command): void {
     )
     .action(async (flags: CollectFlags) => {
       checkPushFlags(flags);
+      checkOutputPaths({
+        path: flags.out,
+        kind: "rows",
+        key: "--out",
+        example: "--out rows.jsonl",
+      });
       const result = await collectTrainingRows(
         {
           medqa: flags.medqa,

@@ -1,11 +1,8 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
-import {
-  checkOutputPaths,
-  describeFilters,
-  pairProgress,
-} from "../../../curate/dedup/pair-progress.js";
+import { describeFilters, pairProgress } from "../../../curate/dedup/pair-progress.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 import { decontaminateRows } from "../../../curate/dedup/decontaminate.js";
 import {
   DEFAULT_REFERENCE_FIELD,
@@ -65,7 +62,10 @@ export function registerCurateDecontaminate(curate: Command): void {
     .action(async (flags: DecontaminateFlags) => {
       checkPushFlags(flags);
       const started = performance.now();
-      checkOutputPaths(flags.out, flags.pairs);
+      checkOutputPaths(
+        { path: flags.out, kind: "rows", key: "--out", example: "--out kept.jsonl" },
+        { path: flags.pairs, kind: "rows", key: "--pairs", example: "--pairs pairs.jsonl" },
+      );
       const rows = await readRows(flags.in);
       const specs: ReferenceSpec[] = [
         ...(flags.against ?? []).map((value) => parseReferenceFlag(value, existsSync)),

@@ -1,10 +1,7 @@
 import type { Command } from "commander";
 import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
-import {
-  checkOutputPaths,
-  describeFilters,
-  pairProgress,
-} from "../../../curate/dedup/pair-progress.js";
+import { describeFilters, pairProgress } from "../../../curate/dedup/pair-progress.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 import { deduplicateRows } from "../../../curate/dedup/dedup.js";
 import { rowLocator } from "../../../io/row-location.js";
 import { readRows, writeRows } from "../../../io/rows.js";
@@ -39,7 +36,10 @@ export function registerCurateDedup(curate: Command): void {
     .action(async (flags: DedupFlags) => {
       checkPushFlags(flags);
       const started = performance.now();
-      checkOutputPaths(flags.out, flags.pairs);
+      checkOutputPaths(
+        { path: flags.out, kind: "rows", key: "--out", example: "--out kept.jsonl" },
+        { path: flags.pairs, kind: "rows", key: "--pairs", example: "--pairs pairs.jsonl" },
+      );
       const rows = await readRows(flags.in);
       const progress = pairProgress("dedup", terminalProgress({ quiet: flags.quiet }));
       const result = await deduplicateRows(rows, flags.column, {

@@ -8,6 +8,7 @@ import {
 import { readRows, writeRows } from "../../../io/rows.js";
 import { choiceFlag } from "../../flags.js";
 import { printNote } from "../../output.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 
 interface FilterFlags extends PushFlags {
   in: string;
@@ -41,6 +42,12 @@ export function registerCurateFilter(curate: Command): void {
     )
     .action(async (flags: FilterFlags) => {
       checkPushFlags(flags);
+      checkOutputPaths({
+        path: flags.out,
+        kind: "rows",
+        key: "--out",
+        example: "--out kept.jsonl",
+      });
       const rows = await readRows(flags.in);
       const result = filterRows(rows, flags.in, {
         responseColumns: flags.responseColumn,

@@ -6,6 +6,7 @@ import { M1_BLOCK_SIZE } from "../../../curate/training-text/training-rows.js";
 import { integerFlag } from "../../flags.js";
 import { interruptSignal } from "../../interrupt.js";
 import { terminalProgress } from "../../progress.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 
 interface FormatFlags extends PushFlags {
   in: string;
@@ -50,6 +51,12 @@ export function registerCurateFormat(curate: Command): void {
     )
     .action(async (flags: FormatFlags) => {
       checkPushFlags(flags);
+      checkOutputPaths({
+        path: flags.out,
+        kind: "rows",
+        key: "--out",
+        example: "--out formatted.jsonl",
+      });
       const summary = await renderTrainingFile({
         inPath: flags.in,
         outPath: flags.out,

@@ -1,16 +1,16 @@
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command, Option } from "commander";
 import {
   DEFAULT_SIMILARITY_THRESHOLD,
   SimilarityThreshold,
 } from "../../../curate/dedup/threshold.js";
-import { integerFlag } from "../../flags.js";
+import { flagError, integerFlag } from "../../flags.js";
 
 /** Commander parser for --threshold: a decimal from 0 to 100, kept as written (exact). */
-export function thresholdFlag(value: string): string {
+export function thresholdFlag(this: Option, value: string): string {
   try {
     new SimilarityThreshold(value);
   } catch {
-    throw new InvalidArgumentError(`expected a number from 0 to 100, got '${value}'.`);
+    throw flagError(this, value, "a number from 0 to 100", String(DEFAULT_SIMILARITY_THRESHOLD));
   }
   return value;
 }

@@ -9,6 +9,7 @@ import {
 import { readRows, writeRows } from "../../../io/rows.js";
 import { choiceFlag, integerFlag, numberFlag } from "../../flags.js";
 import { printNote, printWarning } from "../../output.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 
 interface SelectFlags extends PushFlags {
   in: string;
@@ -59,6 +60,7 @@ export function registerCurateSelect(curate: Command): void {
     )
     .action(async (flags: SelectFlags) => {
       checkPushFlags(flags);
+      checkOutputPaths({ path: flags.out, kind: "rows", key: "--out", example: "--out m1k.jsonl" });
       const rows = await readRows(flags.in);
       const result = selectRows(rows, flags.in, {
         size: flags.size,
