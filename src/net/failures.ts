@@ -70,7 +70,12 @@ export function failureKind(error: BackendCallError): string {
   return error.message;
 }
 
-/** The message inside the error bodies of OpenAI, vLLM, SGLang, llama.cpp and FastAPI. */
+/**
+ * The message inside the error bodies of OpenAI, vLLM, SGLang, llama.cpp and FastAPI, on one line.
+ * A message the server wrote is kept whole (up to a limit far above real ones): it is what the user
+ * needs to read, e.g. a context limit with its numbers. A body that is not JSON (an HTML page from
+ * a proxy) is cut short.
+ */
 export function serverErrorMessage(bodyText: string): string {
   const text = bodyText.trim();
   if (text === "") return "";
@@ -80,6 +85,7 @@ export function serverErrorMessage(bodyText: string): string {
   } catch {
     return clip(text);
   }
+  const whole = (message: string) => clip(message, SERVER_MESSAGE_LIMIT);
   const record = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<
     string,
     unknown
@@ -87,22 +93,24 @@ export function serverErrorMessage(bodyText: string): string {
   const error = record.error;
   if (typeof error === "object" && error !== null) {
     const message = (error as Record<string, unknown>).message;
-    if (typeof message === "string") return clip(message);
+    if (typeof message === "string") return whole(message);
   }
-  if (typeof error === "string") return clip(error);
-  if (typeof record.message === "string") return clip(record.message);
+  if (typeof error === "string") return whole(error);
+  if (typeof record.message === "string") return whole(record.message);
   const detail = record.detail;
-  if (typeof detail === "string") return clip(detail);
+  if (typeof detail === "string") return whole(detail);
   if (Array.isArray(detail)) {
     const parts = detail.map((entry) => {
       const item = (entry ?? {}) as { loc?: unknown; msg?: unknown };
       const where = Array.isArray(item.loc) ? `${item.loc.join(".")}: ` : "";
       return `${where}${typeof item.msg === "string" ? item.msg : JSON.stringify(entry)}`;
     });
-    return clip(parts.join("; "));
+    return whole(parts.join("; "));
   }
   return clip(text);
 }
+
+const SERVER_MESSAGE_LIMIT = 4000;
 
 /** Seconds to wait from `retry-after-ms` (OpenAI) or `retry-after` (seconds or an HTTP date). */
 export function retryAfterSeconds(

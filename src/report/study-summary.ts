@@ -4,6 +4,7 @@ import { averageAccuracy, sourceAccuracy } from "./accuracy.js";
 import type { StudyResult } from "../eval/study/study.js";
 import { M1_LAYOUT_FILES } from "../eval/m1-layout/paths.js";
 import { EvalStore } from "../eval/store/index.js";
+import { groupFailures } from "../eval/study/failures.js";
 
 /** Relative to the working directory when inside it, else absolute. */
 function displayPath(path: string): string {
@@ -28,7 +29,9 @@ export function formatStudySummary(result: StudyResult): string {
   const store = existsSync(result.storePath)
     ? EvalStore.open(result.storePath, { readonly: true })
     : undefined;
+  let failures: string[] = [];
   try {
+    if (store) failures = failureLines(result, store);
     for (const item of result.experiments) {
       const experiment = item.experiment ?? store?.experimentVersions(item.point.expDir).at(-1);
       if (!experiment || !store) {
@@ -72,10 +75,47 @@ export function formatStudySummary(result: StudyResult): string {
   );
   lines.splice(1, 0, widths.map((width) => "-".repeat(width)).join("  "));
   const where = displayPath(result.outputDir);
+  if (failures.length > 0) lines.push("", ...failures);
   lines.push(
     "",
     `results: ${where}/<experiment>/ (m1 layout: ${M1_LAYOUT_FILES.join(", ")})`,
     `store:   ${displayPath(result.storePath)}  (m1 report ${where} · m1 view ${where})`,
   );
   return `\n${lines.join("\n")}\n`;
+}
+
+/** Longest message shown per kind of failure (the first one is also shown whole). */
+const GROUP_MESSAGE_LENGTH = 200;
+
+/**
+ * The failed samples of the experiments this run touched, by kind (messages that differ only in
+ * numbers are one kind), then the first failure's message whole: the server's own words, which
+ * otherwise only the store would hold.
+ */
+function failureLines(result: StudyResult, store: EvalStore): string[] {
+  const failed = result.experiments.flatMap((item) =>
+    item.outcome === "skipped" || !item.experiment
+      ? []
+      : [{ name: item.experiment.name, errors: store.sampleErrors(item.experiment.id) }],
+  );
+  const withErrors = failed.filter((experiment) => experiment.errors.length > 0);
+  if (withErrors.length === 0) return [];
+  const errors = withErrors.flatMap((experiment) => experiment.errors);
+  const groups = groupFailures(errors);
+  const countWidth = String(groups[0]!.count).length;
+  const experiments = withErrors.length === 1 ? "1 experiment" : `${withErrors.length} experiments`;
+  return [
+    `failed samples: ${errors.length} in ${experiments}, ${groups.length === 1 ? "1 kind of failure" : `${groups.length} kinds of failure`}:`,
+    ...groups.map(
+      (group) => `  ${String(group.count).padStart(countWidth)} x ${shorten(group.message)}`,
+    ),
+    `first failure (${withErrors[0]!.name}), in full:`,
+    `  ${withErrors[0]!.errors[0]!}`,
+  ];
+}
+
+function shorten(message: string): string {
+  return message.length > GROUP_MESSAGE_LENGTH
+    ? `${message.slice(0, GROUP_MESSAGE_LENGTH - 3)}...`
+    : message;
 }

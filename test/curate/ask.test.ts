@@ -177,6 +177,45 @@ describe("curate ask against an OpenAI-compatible chat server", () => {
     ]);
   });
 
+  it("says once on stderr that it retries, with the server's reason, and answers every row", async () => {
+    const dir = tempDir();
+    const input = path(dir, "rows.jsonl");
+    const { rows } = await demoRows(3);
+    writeFileSync(input, rows.map((row) => JSON.stringify(row)).join("\n"));
+    // Every row's first attempt meets an overloaded server.
+    const fake = await serve((request) =>
+      request.previousAttempts === 0
+        ? { status: 503, message: "overloaded" }
+        : { content: "\\boxed{D}" },
+    );
+    const result = await runCli([
+      "curate",
+      "ask",
+      "--in",
+      input,
+      "--out",
+      path(dir, "answers.jsonl"),
+      "--preset",
+      "difficulty",
+      "--model",
+      "qwen-7b",
+      "--base-url",
+      fake.baseUrl,
+      "--cache",
+      path(dir, "c.sqlite"),
+      "-q",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const notices = result.stderr.split("\n").filter((line) => line.includes("retrying"));
+    expect(notices).toEqual([
+      expect.stringMatching(
+        /^m1: warning: retrying in \d+(\.\d)? s: POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions failed with 503: overloaded$/,
+      ),
+    ]);
+    expect(fake.requests).toHaveLength(6);
+    expect(await readRows(path(dir, "answers.jsonl"))).toHaveLength(3);
+  });
+
   it("accounts tokens from usage and money from the price table", async () => {
     const { rows } = await demoRows(3);
     const fake = await serve(() => ({

@@ -19,7 +19,8 @@ import type { GenerationRecord } from "../../engine/record.js";
 import { ConfigError, InputError } from "../../errors.js";
 import { addBackendFlags, backendSettingsFromFlags, type BackendFlags } from "../backend-flags.js";
 import { interruptSignal } from "../interrupt.js";
-import { colors, errorColors, printNote } from "../output.js";
+import { retryNotices } from "../../net/index.js";
+import { colors, errorColors, printNote, printWarning } from "../output.js";
 import { readTextFile } from "../../io/text-file.js";
 
 /** Generation flags as commander gives them (text, checked with the config keys' rules). */
@@ -123,9 +124,11 @@ export function registerAsk(program: Command): void {
     );
     validateBudgetForcingSettings(settings);
     const question = readQuestion(prompt, flags.file);
-    const opened = await openBackend(backendSettingsFromFlags(flags, generation.seed), {
-      signal: interruptSignal,
-    });
+    const backendSettings = backendSettingsFromFlags(flags, generation.seed);
+    if (backendSettings.kind === "openai") {
+      backendSettings.onRetry = retryNotices((line) => printWarning(line));
+    }
+    const opened = await openBackend(backendSettings, { signal: interruptSignal });
     try {
       for (const note of opened.notes) printNote(errorColors.yellow(note));
       const rendered = await opened.backend.renderChat([{ role: "user", content: question }]);

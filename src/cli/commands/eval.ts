@@ -5,7 +5,8 @@ import { openStudyBackend, probeStudyBackend } from "../../eval/study/model-back
 import { runStudy, type StudyResult } from "../../eval/study/study.js";
 import { formatStudySummary } from "../../report/study-summary.js";
 import { interruptSignal } from "../interrupt.js";
-import { errorColors, printNote, printWarning } from "../output.js";
+import { retryNotices } from "../../net/index.js";
+import { errorColors, printError, printNote, printWarning } from "../output.js";
 import { terminalProgress } from "../progress.js";
 
 /** Exit code when some samples still failed after retries (recorded; rerun to retry them). */
@@ -29,8 +30,10 @@ export function registerEval(program: Command): void {
         "{output_dir}/{exp_name}/version_N in m1's layout and to {output_dir}/m1.sqlite.\n\n" +
         "Every sample is committed as it completes: kill it and run the same command to resume. " +
         "A finished experiment is skipped unless overwrite=True (m1's rule).\n\n" +
-        "Exit codes: 0 done, 2 bad config or input (nothing written), 3 some samples failed " +
-        "(recorded; rerun to retry them), 130 interrupted (rerun to resume).",
+        "Failed samples are summed up by kind at the end; a run whose first samples all fail the " +
+        "same way that retrying cannot fix (a 4xx, a context too small) stops there.\n\n" +
+        "Exit codes: 0 done, 2 bad config or input (nothing written), 3 some samples failed or " +
+        "the run stopped early (recorded; rerun to retry them), 130 interrupted (rerun to resume).",
     )
     .option("-c, --config <file>", "YAML config (m1's --config_path); defaults are m1's base.yaml")
     .option(
@@ -54,6 +57,7 @@ export async function runStudyCommand(
   options: { quiet: boolean },
 ): Promise<StudyResult> {
   const note = (message: string) => printNote(errorColors.dim(message));
+  const onRetry = retryNotices((line) => printWarning(line));
   const result = await runStudy({
     config,
     signal: interruptSignal,
@@ -61,7 +65,7 @@ export async function runStudyCommand(
     onNote: note,
     onExample: (prompt) => printNote(`Example:\n${prompt}`),
     openBackend: (model) =>
-      openStudyBackend(config, model, { signal: interruptSignal, onNote: note }),
+      openStudyBackend(config, model, { signal: interruptSignal, onNote: note, onRetry }),
     probeBackend: (model) => probeStudyBackend(config, model, { signal: interruptSignal }),
   });
   process.stdout.write(formatStudySummary(result));
@@ -70,6 +74,14 @@ export async function runStudyCommand(
 }
 
 function exitCodeOf(result: StudyResult): number {
+  if (result.stoppedEarly) {
+    const { experiment, message, samples } = result.stoppedEarly;
+    printError(
+      `${experiment}: stopped after its first ${samples} samples all failed the same way: ${message} ` +
+        "(fix: remove the cause named here, then run the same command to resume)",
+    );
+    return EXIT_SAMPLES_FAILED;
+  }
   if (result.interrupted) {
     printWarning("interrupted: finished samples are saved; run the same command to resume");
     return 130;

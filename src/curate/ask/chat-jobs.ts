@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { CancelledError } from "../../errors.js";
+import type { RetryEvent } from "../../net/index.js";
 import type { ChatAnswer, ChatRequestBody } from "./chat-types.js";
 import { Semaphore } from "./rate-limiter.js";
 import { requestKey, type ResponseCache } from "./response-cache.js";
@@ -28,7 +29,12 @@ export interface ChatSender {
   concurrency: number;
   /** Whether answers carry a price (else costs are reported as unknown). */
   priced: boolean;
-  send(body: ChatRequestBody, signal: AbortSignal, onRetry: () => void): Promise<ChatAnswer>;
+  /** `onRetry` hears of each retry before its wait, with the failure that caused it. */
+  send(
+    body: ChatRequestBody,
+    signal: AbortSignal,
+    onRetry: (event: RetryEvent) => void,
+  ): Promise<ChatAnswer>;
   close?(): Promise<void> | void;
 }
 
@@ -52,6 +58,8 @@ export interface ChatRunHooks {
   signal?: AbortSignal;
   /** Called once per job as it completes (cached ones first), e.g. to advance a progress bar. */
   onOutcome?: (index: number, outcome: ChatOutcome, stats: ChatRunStats) => void;
+  /** Called before a request is retried (the CLI tells the user once per kind of failure). */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 /**
@@ -119,7 +127,10 @@ export async function runChatJobs(
 
   const askServer = async (body: ChatRequestBody, key: string): Promise<ChatOutcome> => {
     try {
-      const answer = await sender.send(body, signal, () => stats.retries++);
+      const answer = await sender.send(body, signal, (event) => {
+        stats.retries++;
+        hooks.onRetry?.(event);
+      });
       cache.put(key, body, answer);
       return { answer, cached: false };
     } catch (error) {

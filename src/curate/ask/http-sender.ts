@@ -67,8 +67,8 @@ export function httpChatSender(settings: ChatRunSettings): ChatSender {
         },
         {
           signal,
-          onRetry: (error, _retry, delayMs) => {
-            onRetry();
+          onRetry: (error, retry, delayMs) => {
+            onRetry({ error, retry, delayMs });
             // A 429 is about the account, not this request: everyone waits.
             if (error.status === 429) limiter.pause(delayMs);
           },

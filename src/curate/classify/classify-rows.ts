@@ -78,6 +78,7 @@ export async function classifyRows(
       const jobs = buildChatJobs(subset, file, settings.ask, round, builtins);
       const { outcomes, stats } = await runChatJobs(jobs, sender, cache, {
         signal: hooks.signal,
+        onRetry: hooks.onRetry,
         onOutcome: (position, outcome, roundStats) =>
           hooks.onOutcome?.(pending[position]!, outcome, roundStats),
       });

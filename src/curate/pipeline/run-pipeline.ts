@@ -9,6 +9,7 @@ import { requireHubToken } from "../../data/hub/push.js";
 import { loadPipeline, type PlannedStep } from "./load-pipeline.js";
 import { runStep, type StepSummary } from "./run-step.js";
 import { stepStatus, writeManifest } from "./step-manifest.js";
+import type { StepContext } from "./step-context.js";
 
 export interface RunPipelineOptions {
   signal?: AbortSignal;
@@ -19,6 +20,8 @@ export interface RunPipelineOptions {
   /** Report what would run (and what ask steps would cost); run nothing. */
   dryRun?: boolean;
   log: (line: string) => void;
+  /** Told before a model request is retried. */
+  onRetry?: StepContext["onRetry"];
 }
 
 export type StepOutcome = "up to date" | "ran" | "would run";
@@ -81,6 +84,7 @@ export async function runPipeline(
       signal: options.signal,
       progress: options.progress,
       log: options.log,
+      onRetry: options.onRetry,
     });
     await writeManifest(step.output, {
       step: step.config.step,

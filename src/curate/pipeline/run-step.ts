@@ -51,6 +51,7 @@ export async function runStep(step: PlannedStep, context: StepContext): Promise<
       let done = 0;
       const result = await askRows(rows, step.input!, settings, {
         signal: context.signal,
+        onRetry: context.onRetry,
         onOutcome: (_index, _outcome, stats) => bar.update(++done, chatProgressDetail(stats)),
       }).finally(() => bar.stop());
       writeRows(step.output, result.rows);
@@ -83,6 +84,7 @@ export async function runStep(step: PlannedStep, context: StepContext): Promise<
         { ask, maxReasks: config.max_reasks, rubric: config.rubric },
         {
           signal: context.signal,
+          onRetry: context.onRetry,
           onRound: (round, count) => {
             bar?.stop();
             done = 0;

@@ -184,6 +184,16 @@ export class StoreQueries {
       .get(experimentId) as number;
   }
 
+  /** The error of each failed sample, in sample order. */
+  sampleErrors(experimentId: number): string[] {
+    return this.prepare(
+      `SELECT error FROM ${this.tables.samples} WHERE experiment_id = ? AND error IS NOT NULL
+       ORDER BY sample_index`,
+    )
+      .pluck()
+      .all(experimentId) as string[];
+  }
+
   /** Correct and total counts per source (failed samples excluded), sources in m1's order. */
   sourceCounts(experimentId: number): SourceCounts[] {
     return (

@@ -217,6 +217,11 @@ export class EvalStore implements Disposable {
     return this.read.failedSampleCount(experimentId);
   }
 
+  /** The error of each failed sample, in sample order. */
+  sampleErrors(experimentId: number): string[] {
+    return this.read.sampleErrors(experimentId);
+  }
+
   /** The generation recorded under `key` by `recordSample(..., { cacheKey })`. */
   cachedGeneration(key: string): GenerationRecord | undefined {
     return this.read.cachedGeneration(key);

@@ -1,5 +1,6 @@
 import { openBackend, type BackendSettings, type OpenedBackend } from "../../backends/factory.js";
 import type { Backend } from "../../backends/types.js";
+import type { RetryEvent } from "../../backends/openai/index.js";
 import type { EvalConfig } from "../config/schema.js";
 import type { StudyModel } from "./plan.js";
 
@@ -54,9 +55,15 @@ export function backendSettingsForModel(config: EvalConfig, model: StudyModel): 
 export async function openStudyBackend(
   config: EvalConfig,
   model: StudyModel,
-  options: { signal?: AbortSignal; onNote?: (message: string) => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onNote?: (message: string) => void;
+    /** Told before a server request is retried (the CLI says so once per kind of failure). */
+    onRetry?: (event: RetryEvent) => void;
+  } = {},
 ): Promise<OpenedBackend> {
   const settings = backendSettingsForModel(config, model);
+  if (settings.kind === "openai") settings.onRetry = options.onRetry;
   const opened = await openBackend(settings, { signal: options.signal });
   // The study notes the backend's description once its context is sized.
   for (const note of opened.notes) options.onNote?.(note);

@@ -7,6 +7,7 @@ import { CancelledError } from "../../errors.js";
 import type { EvalSample } from "../datasets/types.js";
 import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import { truncatePromptAsM1 } from "../prompt-truncation.js";
+import { EARLY_STOP_SAMPLES, FirstFailures } from "./failures.js";
 import { answeredSampleRow, failedSampleRow } from "./sample-row.js";
 import { scoreSample } from "../scoring/index.js";
 import type { EvalStore, Experiment, StoredQuestion } from "../store/index.js";
@@ -42,6 +43,11 @@ export interface ExperimentRunSummary {
   failed: number;
   /** Whether the run stopped early because of the signal. */
   interrupted: boolean;
+  /**
+   * Set when the run stopped by itself because its first samples all failed the same way that
+   * retrying cannot fix (see failures.ts): that failure's message, whole.
+   */
+  stoppedEarly?: { message: string; samples: number };
   /** Tokens generated in this run (m1's num_gen_tokens summed, cache hits excluded). */
   generatedTokens: number;
   elapsedMs: number;
@@ -102,7 +108,11 @@ export function generationCacheKeys(
  * only the samples in flight.
  */
 export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSummary> {
-  const { store, experiment, samples, signal } = run;
+  const { store, experiment, samples } = run;
+  // Work stops on the caller's signal, or when the first samples show that the run can only fail.
+  const stop = new AbortController();
+  const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
+  const firstFailures = new FirstFailures();
   const started = performance.now();
   const questionKeys = samples.map((sample) => questionKey(sample));
   store.upsertQuestions(
@@ -113,6 +123,8 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
   const pending = samples
     .map((sample, sampleIndex) => ({ sample, sampleIndex }))
     .filter(({ sampleIndex }) => !done.has(sampleIndex));
+  // Stopping early saves something only when samples would be left.
+  const mayStopEarly = pending.length > EARLY_STOP_SAMPLES;
 
   const summary: ExperimentRunSummary = {
     answered: 0,
@@ -134,7 +146,7 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
   let next = 0;
   let exampleShown = false;
   const worker = async () => {
-    while (next < pending.length && !signal?.aborted) {
+    while (next < pending.length && !signal.aborted) {
       const { sample, sampleIndex } = pending[next++]!;
       const startedAt = new Date();
       const clock = performance.now();
@@ -158,7 +170,7 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
           exampleShown = true;
           run.onExample(rendered + run.engine.thinkingFormat.thinkStart);
         }
-        const { record, cached, cacheKey } = await generate(run, rendered, cacheKeyOf);
+        const { record, cached, cacheKey } = await generate(run, rendered, cacheKeyOf, signal);
         const scored = scoreSample({
           response_text: record.response_text,
           answer: sample.answer,
@@ -170,13 +182,18 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
           cacheKey: cached ? undefined : cacheKey,
         });
         summary.answered++;
+        firstFailures.record(undefined);
         if (!cached) summary.generatedTokens += record.num_gen_tokens;
         tally.scored++;
         if (scored.correct) tally.correct++;
       } catch (error) {
-        if (error instanceof CancelledError || signal?.aborted) break;
+        if (error instanceof CancelledError || signal.aborted) break;
         summary.failed++;
         store.recordSample(failedSampleRow(identity(), error));
+        if (firstFailures.record(error) && mayStopEarly) {
+          summary.stoppedEarly = { message: firstFailures.message!, samples: summary.failed };
+          stop.abort();
+        }
       }
       const seconds = (performance.now() - started) / 1000;
       const accuracy =
@@ -190,7 +207,9 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
   };
   await Promise.all(Array.from({ length: Math.max(1, run.concurrency) }, worker));
   summary.interrupted =
-    Boolean(signal?.aborted) && summary.answered + summary.failed < pending.length;
+    Boolean(run.signal?.aborted) &&
+    !summary.stoppedEarly &&
+    summary.answered + summary.failed < pending.length;
   summary.elapsedMs = performance.now() - started;
   return summary;
 }
@@ -199,14 +218,13 @@ async function generate(
   run: ExperimentRun,
   rendered: string,
   cacheKeyOf: ((renderedPrompt: string) => string) | undefined,
+  signal: AbortSignal,
 ): Promise<{ record: GenerationRecord; cached: boolean; cacheKey?: string }> {
   const cacheKey = cacheKeyOf?.(rendered);
   if (cacheKey) {
     const hit = run.store.cachedGeneration(cacheKey);
     if (hit) return { record: hit, cached: true };
   }
-  const record = await generateWithBudget(run.backend, rendered, run.engine, {
-    signal: run.signal,
-  });
+  const record = await generateWithBudget(run.backend, rendered, run.engine, { signal });
   return { record, cached: false, cacheKey };
 }

@@ -52,7 +52,8 @@ export interface StudyOptions {
   onExample?: (renderedPrompt: string) => void;
 }
 
-export type ExperimentOutcome = "finished" | "skipped" | "incomplete" | "interrupted";
+/** `stopped`: its first samples all failed the same way that retrying cannot fix (failures.ts). */
+export type ExperimentOutcome = "finished" | "skipped" | "incomplete" | "interrupted" | "stopped";
 
 export interface ExperimentResult {
   point: ExperimentPoint;
@@ -71,6 +72,8 @@ export interface StudyResult {
   /** Samples still failed across experiments (the exit code says so). */
   failedSamples: number;
   interrupted: boolean;
+  /** The experiment whose first samples all failed the same way; the study stopped there. */
+  stoppedEarly?: { experiment: string; message: string; samples: number };
 }
 
 /**
@@ -208,10 +211,18 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
           }
           if (outcome.experiment)
             result.failedSamples += store.failedSampleCount(outcome.experiment.id);
+          if (outcome.run?.stoppedEarly) {
+            result.stoppedEarly = {
+              experiment: outcome.experiment!.name,
+              ...outcome.run.stoppedEarly,
+            };
+            break;
+          }
         }
       } finally {
         await opened.backend.close();
       }
+      if (result.stoppedEarly) break;
       if (result.interrupted || signal?.aborted) {
         result.interrupted = true;
         break;
@@ -349,6 +360,17 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
   if (run.interrupted) {
     note(`${experiment.name}: interrupted; run the same command again to resume`);
     return { point, outcome: "interrupted", versionDir, experiment, run };
+  }
+  if (run.stoppedEarly) {
+    // No results files: they would hold none of its samples. A rerun resumes it.
+    store.setExperimentStatus(experiment.id, "incomplete");
+    return {
+      point,
+      outcome: "stopped",
+      versionDir,
+      experiment: store.getExperiment(experiment.id),
+      run,
+    };
   }
   const failed = store.failedSampleCount(experiment.id);
   writeM1Results({

@@ -15,8 +15,9 @@ import { chatProgressDetail, chatRunSummary } from "../../../curate/progress-det
 import { ConfigError } from "../../../errors.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { choiceFlag, integerFlag, numberFlag } from "../../flags.js";
+import { retryNotices } from "../../../net/index.js";
 import { interruptSignal } from "../../interrupt.js";
-import { printNote } from "../../output.js";
+import { printNote, printWarning } from "../../output.js";
 import { terminalProgress } from "../../progress.js";
 import { checkOutputPaths } from "../../../io/output-paths.js";
 
@@ -149,6 +150,7 @@ export function registerCurateAsk(curate: Command): void {
       let done = 0;
       const result = await askRows(rows, flags.in, settings, {
         signal: interruptSignal,
+        onRetry: retryNotices((line) => printWarning(line)),
         onOutcome: (_index, _outcome, stats) => bar.update(++done, chatProgressDetail(stats)),
       }).finally(() => bar.stop());
       writeRows(flags.out!, result.rows);

@@ -19,6 +19,7 @@ import { evalFileRows, isEvalFile, writeEvalFileWithDomains } from "../../../dat
 import { ConfigError } from "../../../errors.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { choiceFlag, integerFlag } from "../../flags.js";
+import { retryNotices } from "../../../net/index.js";
 import { interruptSignal } from "../../interrupt.js";
 import { printNote, printWarning } from "../../output.js";
 import { terminalProgress } from "../../progress.js";
@@ -120,6 +121,7 @@ export function registerCurateClassify(curate: Command): void {
         { ask, maxReasks: flags.maxRetries, rubric: flags.rubric },
         {
           signal: interruptSignal,
+          onRetry: retryNotices((line) => printWarning(line)),
           onRound: (round, count) => {
             bar?.stop();
             done = 0;

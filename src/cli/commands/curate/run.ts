@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { runPipeline } from "../../../curate/pipeline/run-pipeline.js";
 import { interruptSignal } from "../../interrupt.js";
-import { printNote } from "../../output.js";
+import { retryNotices } from "../../../net/index.js";
+import { printNote, printWarning } from "../../output.js";
 import { terminalProgress } from "../../progress.js";
 
 interface RunFlags {
@@ -36,6 +37,7 @@ export function registerCurateRun(curate: Command): void {
         force: flags.force,
         dryRun: flags.dryRun,
         log: printNote,
+        onRetry: retryNotices((line) => printWarning(line)),
       });
       const ran = reports.filter((report) => report.outcome === "ran").length;
       const skipped = reports.filter((report) => report.outcome === "up to date").length;
