@@ -6,6 +6,7 @@ import { writeEvalFile } from "../eval/datasets/write.js";
 import { buildOptionStr } from "../eval/prompt.js";
 import { InputError } from "../errors.js";
 import type { Row } from "../io/rows.js";
+import { readTextFile } from "../io/text-file.js";
 
 /**
  * Eval items classified by MeSH domain, so reports can split accuracy per domain: the items of an
@@ -29,12 +30,10 @@ export function isEvalFile(path: string): boolean {
 }
 
 export function evalFileRows(path: string): EvalFileRows {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new InputError("cannot read file", { file: path, field: "--in" }, "check the path");
-  }
+  const text = readTextFile(
+    path,
+    () => new InputError("cannot read file", { file: path, field: "--in" }, "check the path"),
+  );
   const content = parseEvalFile(text, path);
   const rows = Object.entries(content).flatMap(([source, items]) =>
     items.map((item, index) => ({

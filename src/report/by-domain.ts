@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { InputError } from "../errors.js";
 import { parseEvalFile } from "../eval/datasets/load.js";
 import type { ReportExperiment, SampleOutcome } from "./experiments.js";
 import type { ReportOutputFormat } from "./output-formats.js";
 import { readRecords, readVersionDirectory } from "../eval/m1-layout/read.js";
 import { sourceAccuracy } from "./accuracy.js";
+import { readTextFile } from "../io/text-file.js";
 
 /** Questions the classification left without a domain (or eval files without one). */
 export const UNCLASSIFIED_DOMAIN = "(unclassified)";
@@ -70,7 +71,14 @@ function domainsOfEvalFile(path: string): Map<string, string> {
   if (!existsSync(path)) {
     throw new InputError("no such file", { file: path, field: "--domains" }, "check the path");
   }
-  const content = parseEvalFile(readFileSync(path, "utf8"), path);
+  const content = parseEvalFile(
+    readTextFile(
+      path,
+      () =>
+        new InputError("cannot read file", { file: path, field: "--domains" }, "check the path"),
+    ),
+    path,
+  );
   const domains = new Map<string, string>();
   let classified = 0;
   for (const [source, items] of Object.entries(content)) {

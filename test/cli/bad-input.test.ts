@@ -80,6 +80,7 @@ beforeAll(async () => {
     alpha: items.map((item) => ({ ...item, answer: `${item.answer} (edited)` })),
   });
   writeFileSync(input("rows.jsonl"), `${JSON.stringify(ROW)}\n`);
+  writeFileSync(input("unclosed.yaml"), "budgets: [1, 2\n");
   for (const name of Object.keys(LATIN1_FILES)) {
     if (name !== "metrics.json") writeLatin1(input(name), name);
   }
@@ -246,6 +247,45 @@ const CASES: BadInputCase[] = [
     name: "a curation pipeline (curate run) with a Latin-1 byte",
     args: () => ["curate", "run", input("latin1-pipeline.yaml")],
     error: latin1Error("latin1-pipeline.yaml"),
+  },
+  {
+    name: "an eval file with domains (report --domains) with a Latin-1 byte",
+    args: () => ["report", M1_OUTPUTS, "--by", "domain", "--domains", input("latin1.json")],
+    error: latin1Error("latin1.json"),
+  },
+  {
+    name: "an eval file to classify (curate classify --in) with a Latin-1 byte",
+    args: (out) => [
+      "curate",
+      "classify",
+      "--in",
+      input("latin1.json"),
+      "--out",
+      join(out, "classified.json"),
+      "--model",
+      "m",
+      "--base-url",
+      noServer,
+      "--api-key",
+      "k",
+    ],
+    error: latin1Error("latin1.json"),
+  },
+  // Configs that YAML cannot read, in our words rather than the parser's.
+  {
+    name: "an eval config (-c) whose [ list is not closed",
+    args: (out) => ["eval", "-c", input("unclosed.yaml"), "-u", `output_dir=${out}/o`],
+    error:
+      /unclosed\.yaml:1: budgets: not valid YAML: a \[ list is not closed \(fix: end it with \], e\.g\. budgets: \[1, 2\]\)$/,
+  },
+  {
+    name: "an -u value whose [ list is not closed",
+    args: (out) => [
+      "eval",
+      "-u",
+      `eval_data_path=${input("good.json")},output_dir=${join(out, "o")},budgets=[1`,
+    ],
+    error: /-u budgets: "\[1" is not a value YAML can read: a \[ list is not closed \(fix: /,
   },
   // Output paths that cannot be written, checked before any work.
   {
@@ -423,6 +463,34 @@ const CASES: BadInputCase[] = [
     ],
     error: /--unclassified-out: cannot write .*a-file\/u\.jsonl/,
   },
+  {
+    name: "curate stats --json in /proc",
+    args: () => ["curate", "stats", "--in", input("rows.jsonl"), "--json", "/proc/m1/stats.json"],
+    error:
+      /--json: cannot write \/proc\/m1\/stats\.json: \/proc does not take new files \(fix: choose a file you can write, e\.g\. --json stats\.json\)$/,
+  },
+  {
+    name: "curate stats --plot under a regular file",
+    args: () => ["curate", "stats", "--in", input("rows.jsonl"), "--plot", join(aFile, "plots")],
+    error: /--plot: cannot write .*a-file\/plots: .*is a file, not a folder/,
+  },
+  {
+    name: "data subset --out under a regular file",
+    args: () => ["data", "subset", input("good.json"), "--out", join(aFile, "sub.json")],
+    error:
+      /--out: cannot write .*a-file\/sub\.json: .*is a file, not a folder \(fix: choose a file you can write, e\.g\. --out sub_eval_data\.json\)$/,
+  },
+  {
+    name: "data fetch --local-dir under a regular file (before any download)",
+    args: () => ["data", "fetch", "m1-eval", "--local-dir", join(aFile, "data")],
+    error: /--local-dir: cannot write .*a-file\/data: .*is a file, not a folder/,
+  },
+  {
+    name: "demo --output-dir under a regular file",
+    args: () => ["demo", "--output-dir", join(aFile, "outputs")],
+    error:
+      /--output-dir: cannot write .*a-file\/outputs: .*is a file, not a folder \(fix: choose a folder you can write, e\.g\. --output-dir outputs\)$/,
+  },
   // The viewer's address.
   {
     name: "view --host that is no address of this machine",
@@ -459,7 +527,7 @@ const CASES: BadInputCase[] = [
     name: "a flag value outside its choices (report --format xml)",
     args: () => ["report", M1_OUTPUTS, "--format", "xml"],
     error:
-      /^m1: error: --format: "xml" is not one of md, csv, tsv, json \(fix: use e\.g\. --format md\)$/,
+      /^m1: error: --format: "xml" is not one of md, csv, tsv, json, paper \(fix: use e\.g\. --format md\)$/,
   },
   {
     name: "a generation flag checked by its config key (ask --budget lots)",

@@ -323,6 +323,12 @@ function registerSubset(data: Command): void {
       M1_DEBUG_ITEMS_PER_SOURCE,
     )
     .action((file: string, flags: SubsetFlags) => {
+      checkOutputPaths({
+        path: flags.out,
+        kind: "file",
+        key: "--out",
+        example: "--out sub_eval_data.json",
+      });
       const outcome = writeEvalSubset({ in: file, out: flags.out, perSource: flags.perSource });
       const counts = Object.entries(outcome.counts);
       const total = counts.reduce((sum, [, count]) => sum + count, 0);

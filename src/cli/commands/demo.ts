@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { loadEvalConfig } from "../../eval/config/load.js";
+import { checkOutputPaths } from "../../io/output-paths.js";
 import { PACKAGE_ROOT } from "../../paths.js";
 import { errorColors, printNote } from "../output.js";
 import { runStudyCommand } from "./eval.js";
@@ -30,6 +31,12 @@ export function registerDemo(program: Command): void {
       const config = loadEvalConfig({ configPath: DEMO_CONFIG });
       config.eval_data_path = join(PACKAGE_ROOT, config.eval_data_path);
       config.output_dir = flags.outputDir;
+      checkOutputPaths({
+        path: flags.outputDir,
+        kind: "folder",
+        key: "--output-dir",
+        example: "--output-dir outputs",
+      });
       printNote(
         errorColors.bold("m1 demo: thinking budgets x Wait rounds on the tiny smoke model"),
       );

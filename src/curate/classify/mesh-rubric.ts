@@ -95,16 +95,15 @@ export function hierarchicalQualifiers(
   hierarchyPath: string = MESH_HIERARCHY_PATH,
   scopeNotes: readonly MeshQualifier[] = meshQualifiers(),
 ): HierarchicalQualifier[] {
-  let text: string;
-  try {
-    text = readFileSync(hierarchyPath, "utf8");
-  } catch {
-    throw new InputError(
-      "cannot read the MeSH qualifier hierarchy",
-      { file: hierarchyPath },
-      "reinstall m1: the file ships in data/mesh/",
-    );
-  }
+  const text = readTextFile(
+    hierarchyPath,
+    () =>
+      new InputError(
+        "cannot read the MeSH qualifier hierarchy",
+        { file: hierarchyPath },
+        "reinstall m1: the file ships in data/mesh/",
+      ),
+  );
   const tree: { name: string; children: string[] }[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     if (line.trim() === "") return;

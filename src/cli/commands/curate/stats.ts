@@ -6,6 +6,7 @@ import {
   type LengthSummary,
 } from "../../../curate/stats/dataset-stats.js";
 import { writeFileAtomically } from "../../../io/atomic.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 import { readRows } from "../../../io/rows.js";
 import { loadLocalTokenCounter } from "../../../tokenizers/index.js";
 import { interruptSignal } from "../../interrupt.js";
@@ -40,6 +41,10 @@ export function registerCurateStats(curate: Command): void {
         "Counter(source), Counter(domain_name); lengths as pandas' describe(), 50-bin histograms.",
     )
     .action(async (flags: StatsFlags) => {
+      checkOutputPaths(
+        { path: flags.json, kind: "file", key: "--json", example: "--json stats.json" },
+        { path: flags.plot, kind: "folder", key: "--plot", example: "--plot plots" },
+      );
       const rows = await readRows(flags.in);
       const counter = flags.tokenizer ? await loadLocalTokenCounter(flags.tokenizer) : undefined;
       const bar = counter
