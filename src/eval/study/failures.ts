@@ -11,10 +11,12 @@ export const EARLY_STOP_SAMPLES = 8;
 
 /**
  * Messages that differ only in numbers are one kind of failure ("needs up to 8260" and "needs up
- * to 8311" are the same context overflow).
+ * to 8311" are the same context overflow); an HTTP status is not such a number (a 404 is not a 422).
  */
 export function failureGroupKey(message: string): string {
-  return message.replace(/\d+(\.\d+)?/g, "#");
+  return message.replace(/(failed with \d{3}:)|\d+(\.\d+)?/g, (_number, status?: string) =>
+    status === undefined ? "#" : status,
+  );
 }
 
 /**
