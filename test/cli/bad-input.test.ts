@@ -81,6 +81,11 @@ beforeAll(async () => {
   });
   writeFileSync(input("rows.jsonl"), `${JSON.stringify(ROW)}\n`);
   writeFileSync(input("unclosed.yaml"), "budgets: [1, 2\n");
+  writeFileSync(
+    input("unwritable-pipeline.yaml"),
+    "steps:\n  - step: filter\n    in: rows.jsonl\n    keep: correct\n" +
+      `    response_columns: [response]\n    out: ${aFile}/kept.jsonl\n`,
+  );
   for (const name of Object.keys(LATIN1_FILES)) {
     if (name !== "metrics.json") writeLatin1(input(name), name);
   }
@@ -490,6 +495,12 @@ const CASES: BadInputCase[] = [
     args: () => ["demo", "--output-dir", join(aFile, "outputs")],
     error:
       /--output-dir: cannot write .*a-file\/outputs: .*is a file, not a folder \(fix: choose a folder you can write, e\.g\. --output-dir outputs\)$/,
+  },
+  {
+    name: "a curation pipeline step out: under a regular file (before the first step runs)",
+    args: () => ["curate", "run", input("unwritable-pipeline.yaml")],
+    error:
+      /unwritable-pipeline\.yaml: steps\.0\.out: cannot write .*a-file\/kept\.jsonl: .*is a file, not a folder \(fix: choose a file you can write, e\.g\. out: filter\.jsonl\)$/,
   },
   // The viewer's address.
   {

@@ -6,6 +6,7 @@ import { describePlan, planAsk } from "../ask/dry-run.js";
 import { hubConnection, type HubConnection } from "../../data/hub/connection.js";
 import { pushRowsToHub } from "../../data/hub/push-rows.js";
 import { requireHubToken } from "../../data/hub/push.js";
+import { checkOutputPaths } from "../../io/output-paths.js";
 import { loadPipeline, type PlannedStep } from "./load-pipeline.js";
 import { runStep, type StepSummary } from "./run-step.js";
 import { stepStatus, writeManifest } from "./step-manifest.js";
@@ -51,6 +52,17 @@ export async function runPipeline(
   // A push that cannot happen must not cost a run first.
   if (!options.dryRun && plan.steps.some((step) => step.config.push_to_hub))
     requireHubToken(connection);
+  // Nor a step output that cannot be written (say, the last step's, hours later).
+  if (!options.dryRun) {
+    checkOutputPaths(
+      ...plan.steps.map((step) => ({
+        path: step.output,
+        kind: "file" as const,
+        key: `${file}: steps.${step.index}.out`,
+        example: `out: ${step.name}.jsonl`,
+      })),
+    );
+  }
   const reports: StepReport[] = [];
   let earlierWouldRun = false;
   for (const step of plan.steps) {
