@@ -292,6 +292,12 @@ const CASES: BadInputCase[] = [
     ],
     error: /-u budgets: "\[1" is not a value YAML can read: a \[ list is not closed \(fix: /,
   },
+  {
+    name: "a folder where score wants a results file",
+    args: () => ["score", inputs],
+    error:
+      /: is a folder, not a results file \(fix: give the results file m1 wrote, e\.g\. m1 score outputs\/exp\/version_0\/medqa\.json\)$/,
+  },
   // Output paths that cannot be written, checked before any work.
   {
     name: "eval output_dir under a regular file",

@@ -3,7 +3,7 @@
  * then write `<stem>.scored.json` and `metrics.json`. Nothing is written unless every sample is
  * valid and scored.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { InputError } from "../../errors.js";
 import { writeFileAtomically } from "../../io/atomic.js";
@@ -194,6 +194,13 @@ export async function scoreResultsFile(
   resultsPath: string,
   options: ScoreFileOptions = {},
 ): Promise<ScoreFileResult> {
+  if (statSync(resultsPath, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new InputError(
+      "is a folder, not a results file",
+      { file: resultsPath },
+      "give the results file m1 wrote, e.g. m1 score outputs/exp/version_0/medqa.json",
+    );
+  }
   const rows = await readRows(resultsPath);
   if (rows.length === 0) {
     throw new InputError("no samples to score", { file: resultsPath }, "check the file");
