@@ -100,7 +100,7 @@ describe("m1 report on the command line", () => {
     const result = await runCli(["report", M1_OUTPUTS, "--format", "xml"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'm1: error: --format: "xml" is not one of md, csv, tsv, json (fix: use e.g. --format md)\n',
+      'm1: error: --format: "xml" is not one of md, csv, tsv, json, paper (fix: use e.g. --format md)\n',
     );
   });
 });
