@@ -115,6 +115,20 @@ const evalWith = (out: string, ...items: string[]) => [
   [...items, `output_dir=${join(out, "outputs")}`].join(","),
 ];
 const noServer = "http://127.0.0.1:9/v1";
+const QWEN = "Qwen/Qwen2.5-7B-Instruct";
+const trainPrepare = (data: string, out: string, ...more: string[]) => [
+  "train",
+  "prepare",
+  "--data",
+  data,
+  "--model",
+  QWEN,
+  "--out",
+  out,
+  ...more,
+];
+/** A chat server that is never reached: the case must fail before any request. */
+const unusedServer = ["--model", "m", "--base-url", noServer, "--api-key", "k"];
 
 const CASES: BadInputCase[] = [
   // Invalid UTF-8 in every kind of input file.
@@ -130,18 +144,7 @@ const CASES: BadInputCase[] = [
   },
   {
     name: "a training settings file (train prepare -c) with a Latin-1 byte",
-    args: (out) => [
-      "train",
-      "prepare",
-      "--data",
-      input("rows.jsonl"),
-      "--model",
-      "Qwen/Qwen2.5-7B-Instruct",
-      "--out",
-      join(out, "run"),
-      "-c",
-      input("latin1.yaml"),
-    ],
+    args: (out) => trainPrepare(input("rows.jsonl"), join(out, "run"), "-c", input("latin1.yaml")),
     error: latin1Error("latin1.yaml"),
   },
   {
@@ -160,16 +163,7 @@ const CASES: BadInputCase[] = [
   },
   {
     name: "training rows (train prepare --data) with a Latin-1 byte",
-    args: (out) => [
-      "train",
-      "prepare",
-      "--data",
-      input("latin1.jsonl"),
-      "--model",
-      "Qwen/Qwen2.5-7B-Instruct",
-      "--out",
-      join(out, "run"),
-    ],
+    args: (out) => trainPrepare(input("latin1.jsonl"), join(out, "run")),
     error: latin1Error("latin1.jsonl"),
   },
   {
@@ -267,12 +261,7 @@ const CASES: BadInputCase[] = [
       input("latin1.json"),
       "--out",
       join(out, "classified.json"),
-      "--model",
-      "m",
-      "--base-url",
-      noServer,
-      "--api-key",
-      "k",
+      ...unusedServer,
     ],
     error: latin1Error("latin1.json"),
   },
@@ -363,16 +352,7 @@ const CASES: BadInputCase[] = [
   },
   {
     name: "train prepare --out under a regular file",
-    args: () => [
-      "train",
-      "prepare",
-      "--data",
-      input("rows.jsonl"),
-      "--model",
-      "Qwen/Qwen2.5-7B-Instruct",
-      "--out",
-      join(aFile, "run"),
-    ],
+    args: () => trainPrepare(input("rows.jsonl"), join(aFile, "run")),
     error:
       /--out: cannot write .*a-file\/run: .*is a file, not a folder \(fix: choose a folder you can write, e\.g\. --out runs\/m1-7b\)$/,
   },
@@ -445,12 +425,7 @@ const CASES: BadInputCase[] = [
       input("rows.jsonl"),
       "--out",
       join(aFile, "answers.jsonl"),
-      "--model",
-      "m",
-      "--base-url",
-      noServer,
-      "--api-key",
-      "k",
+      ...unusedServer,
     ],
     error: /--out: cannot write .*a-file\/answers\.jsonl/,
   },
@@ -465,12 +440,7 @@ const CASES: BadInputCase[] = [
       join(out, "c.jsonl"),
       "--unclassified-out",
       join(aFile, "u.jsonl"),
-      "--model",
-      "m",
-      "--base-url",
-      noServer,
-      "--api-key",
-      "k",
+      ...unusedServer,
     ],
     error: /--unclassified-out: cannot write .*a-file\/u\.jsonl/,
   },
