@@ -41,6 +41,11 @@ export interface GenerateWithBudgetOptions {
   signal?: AbortSignal;
   /** Streams generated and inserted text in order, for live display. */
   onEvent?: (event: EngineEvent) => void;
+  /**
+   * The caller's own stop strings (an API request's `stop`): they end the answer, never thinking.
+   * In baseline mode they end the output (a Wait round still follows, as after any stop).
+   */
+  answerStop?: readonly string[];
 }
 
 /**
@@ -217,7 +222,7 @@ async function runThinking(
 
   const answer = await sequence.generate({
     maxTokens: settings.answerBudget,
-    stop: format.stopStrings,
+    stop: options.answerStop ? [...format.stopStrings, ...options.answerStop] : format.stopStrings,
     sampling: settings.sampling,
     signal,
     onText: onEvent ? (text) => onEvent({ type: "text", phase: "answer", text }) : undefined,
@@ -253,7 +258,7 @@ async function runBaseline(
     sequence,
     { ...settings, minThinkingTokens: 0 },
     "answer",
-    [],
+    options.answerStop ?? [],
     options,
   );
   return {

@@ -166,6 +166,18 @@ describe("budget forcing on m1's format", () => {
     );
   });
 
+  it("ends the answer, never thinking, at the caller's own stop strings", async () => {
+    const backend = createScriptedBackend(
+      thinkThenAnswer("The end is near.", " The answer is B. END more text<|im_end|>"),
+    );
+    const record = await generateWithBudget(backend, PROMPT, settings(), { answerStop: ["END"] });
+    expect(record.thinking_text).toBe("The end is near.\n");
+    expect(backend.calls[0]!.stop).toEqual(M1_THINKING_FORMAT.stopStrings);
+    expect(backend.calls[1]!.stop).toEqual([...M1_THINKING_FORMAT.stopStrings, "END"]);
+    expect(record.response_text).toBe("<|im_start|>answer The answer is B. ");
+    expect(record.finish_reason).toBe("stop");
+  });
+
   it("throws CancelledError when the signal is already aborted", async () => {
     const backend = createScriptedBackend(thinkThenAnswer("x"));
     const controller = new AbortController();
@@ -189,6 +201,18 @@ describe("other thinking formats", () => {
     expect(record.thinking_text).toBeNull();
     expect(record.thinking_finish_reason).toBeNull();
     expect(record.response_text).toBe("The answer is B.<|im_end|>");
+  });
+
+  it("baseline ends the output at the caller's stop strings", async () => {
+    const backend = createScriptedBackend(() => "The answer is B.\n\nMore.<|im_end|>");
+    const record = await generateWithBudget(
+      backend,
+      PROMPT,
+      settings({ thinkingFormat: NO_THINKING_FORMAT, thinkingBudget: 64 }),
+      { answerStop: ["\n\n"] },
+    );
+    expect(backend.calls[0]!.stop).toEqual(["\n\n"]);
+    expect(record.response_text).toBe("The answer is B.");
   });
 
   it("think-tags closes with Qwen3's sentence when the budget ends thinking", async () => {
