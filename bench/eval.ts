@@ -326,6 +326,7 @@ async function main(): Promise<void> {
           openBackend: async () => ({
             backend: createInstantBackend(script),
             modelIdentity: "instant",
+            modelName: "instant",
             concurrency: 16,
             notes: [],
           }),

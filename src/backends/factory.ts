@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { loadChatTemplateFile, type ChatTemplate } from "./chat-template.js";
 import type { LaunchedServer } from "./launcher/index.js";
 import type { RetryEvent } from "./openai/index.js";
@@ -66,6 +66,10 @@ export interface OpenedBackend {
   backend: Backend;
   /** What identifies the model behind it (response cache keys). */
   modelIdentity: string;
+  /** The model's short name: the GGUF file's stem, or the name the server serves it under. */
+  modelName: string;
+  /** Tokens one sequence may hold (prompt + everything generated), where the backend knows it. */
+  contextSize?: number;
   /** Sequences to generate at once on it: the parallelism it was opened with. */
   concurrency: number;
   /** Things the user should know (smoke model in use, template fallback, server log). */
@@ -117,6 +121,8 @@ async function openEmbedded(
   return {
     backend,
     modelIdentity: `llama.cpp:${backend.modelPath}:${size}${mode}`,
+    modelName: basename(backend.modelPath).replace(/\.gguf$/i, ""),
+    contextSize: backend.contextSize,
     concurrency: settings.parallelSequences ?? 1,
     notes,
   };
@@ -187,6 +193,7 @@ async function openOpenAI(
     return {
       backend: wrapped,
       modelIdentity: `openai:${identity}${exact}`,
+      modelName: backend.modelName,
       concurrency: settings.maxParallelSequences ?? 1,
       notes,
     };

@@ -26,8 +26,13 @@ export interface BackendFlags {
   exactTokens?: boolean;
 }
 
-export function addBackendFlags(command: Command): Command {
-  return command
+/**
+ * Add the backend flags. `m1 serve` leaves out `--api-key` and `--port`, which name its own
+ * service there, and offers them as `--upstream-api-key` and `--launch-port`.
+ */
+export function addBackendFlags(command: Command, options: { serving?: boolean } = {}): Command {
+  const serving = options.serving === true;
+  command
     .option(
       "--model <gguf|hf:uri>",
       "a local GGUF file or an hf: URI, run in-process by llama.cpp (default: the tiny smoke model)",
@@ -37,8 +42,16 @@ export function addBackendFlags(command: Command): Command {
       "an OpenAI-compatible server (vLLM, SGLang, llama.cpp server), e.g. http://127.0.0.1:8000/v1; repeat for several",
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option("--api-key <key>", "API key for --base-url (default: $OPENAI_API_KEY)")
-    .option("--model-name <name>", "served model name (default: the first of GET /v1/models)")
+    .option(
+      serving ? "--upstream-api-key <key>" : "--api-key <key>",
+      "API key for --base-url (default: $OPENAI_API_KEY)",
+    )
+    .option(
+      "--model-name <name>",
+      serving
+        ? "the model name clients use (default: the GGUF's file name, or the first of the server's GET /v1/models)"
+        : "served model name (default: the first of GET /v1/models)",
+    )
     .option(
       "--launch <engine>",
       "start a vllm or sglang server for --model-path and use it",
@@ -53,7 +66,7 @@ export function addBackendFlags(command: Command): Command {
       numberFlag({ min: 0.01, max: 1, example: 0.85 }),
     )
     .option(
-      "--port <n>",
+      serving ? "--launch-port <n>" : "--port <n>",
       "port for --launch (default: a free one)",
       integerFlag({ min: 1, max: 65535, example: 8000 }),
     )
@@ -96,6 +109,7 @@ export function addBackendFlags(command: Command): Command {
       "servers: keep the sequence as token ids, nothing re-tokenized between thinking, Wait and answer (llama.cpp llama-server, vLLM 0.10.2+)",
       false,
     );
+  return command;
 }
 
 /** Turn parsed flags into backend settings; conflicting choices are a one-line ConfigError (choice.ts). */

@@ -6,6 +6,7 @@ import { stopLiveServers } from "../backends/launcher/live-servers.js";
 
 const controller = new AbortController();
 let installed = false;
+let stopServersOnInterrupt = true;
 
 export const interruptSignal: AbortSignal = controller.signal;
 
@@ -21,8 +22,16 @@ export function installInterruptHandler(): void {
       `\nm1: ${signal} received, finishing cleanly (press Ctrl-C again to force)\n`,
     );
     controller.abort();
-    stopLiveServers();
+    if (stopServersOnInterrupt) stopLiveServers();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+}
+
+/**
+ * For a command that drains work after the first Ctrl-C (`m1 serve` finishes the requests in
+ * flight): servers it launched stay up until it closes them; a second Ctrl-C still exits at once.
+ */
+export function keepLaunchedServersOnInterrupt(): void {
+  stopServersOnInterrupt = false;
 }

@@ -8,6 +8,6 @@ export { dotlistLayer, parseDotlist } from "./dotlist.js";
 export { flagLayers, type FlagSetting } from "./flags.js";
 export { mergeConfig, type ConfigLayer, type ConfigOrigin, type FileOrigin } from "./layers.js";
 export { describeInvalid, parseConfig, type ParseConfigOptions } from "./parse.js";
-export { exampleOf } from "./schema-walk.js";
+export { exampleOf, knownKeys, schemaAt } from "./schema-walk.js";
 export { inlineYaml } from "./show.js";
 export { readConfigFile, type ConfigFileLayer, type ConfigFileOptions } from "./yaml-file.js";

@@ -24,6 +24,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./ask.js")).registerAsk,
   },
   {
+    name: "serve",
+    summary: "serve a model as an OpenAI-compatible API with thinking budgets, Wait and effort",
+    load: async () => (await import("./serve.js")).registerServe,
+  },
+  {
     name: "eval",
     summary: "evaluate on medical QA across thinking budgets and Wait rounds (m1-exact)",
     load: async () => (await import("./eval.js")).registerEval,
