@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import type { BudgetForcingSettings } from "../engine/budget-forcing.js";
 import { M1_GENERATION_DEFAULTS } from "../engine/generation-settings.js";
 import type { ThinkingFormat } from "../engine/thinking-formats.js";
+import { ConfigError } from "../errors.js";
 import { invalidRequest } from "./api-error.js";
 import type { RequestDefaults } from "./config.js";
 import type { GenerationRequest, ReasoningEffort } from "./request-schema.js";
@@ -158,6 +159,31 @@ export function checkFitsContext(
     throw invalidRequest(
       `${parts} = ${needed} tokens, above the context of ${contextSize} tokens per sequence (fix: use e.g. "${param}": ${room}, a shorter prompt, or a larger --context-size)`,
       param,
+    );
+  }
+}
+
+/**
+ * Refuse to start when a request that leaves every key out could not fit one sequence, since
+ * every such request would fail.
+ */
+export function checkDefaultsFitContext(context: RequestContext, contextSize: number): void {
+  const { applied } = resolveRequest(
+    { n: 1, stream: false, includeUsage: false, stop: [], thinking: {} },
+    context,
+  );
+  const budget = applied.thinking_budget ?? 0;
+  const needed = budget + applied.max_completion_tokens;
+  if (needed >= contextSize) {
+    const parts = applied.thinking
+      ? `the default thinking_budget (${budget}) + max_completion_tokens (${applied.max_completion_tokens})`
+      : `the default max_completion_tokens (${applied.max_completion_tokens})`;
+    throw new ConfigError(
+      `${parts} leave no room for a prompt in the context of ${contextSize} tokens per sequence`,
+      {
+        key: applied.thinking ? "thinking_budget" : "max_completion_tokens",
+        fix: "lower --budget / --answer-budget, or give each sequence more with --context-size or a smaller --parallel",
+      },
     );
   }
 }

@@ -49,6 +49,7 @@ const textPart = z.object({ type: z.literal("text"), text: z.string() });
 const messageSchema = z.object({
   role: z.enum(["system", "developer", "user", "assistant"]),
   content: z.union([z.string(), z.array(textPart)]).meta({
+    examples: ["Which vitamin deficiency causes scurvy?"],
     note: 'content is text, or a list of {"type": "text", "text": ...} parts (images and audio are not supported)',
   }),
 });

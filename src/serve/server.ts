@@ -8,6 +8,7 @@ import { NO_THINKING_FORMAT, type ThinkingFormat } from "../engine/thinking-form
 import { ApiError, invalidRequest, shuttingDown, toApiError, unauthorized } from "./api-error.js";
 import type { RequestDefaults } from "./config.js";
 import { runGeneration, type Gateway } from "./generation.js";
+import { checkDefaultsFitContext } from "./parameters.js";
 import { ServeMetrics, type Endpoint } from "./metrics.js";
 import { parseChatRequest, parseTextRequest, type GenerationRequest } from "./request-schema.js";
 import { CHAT_DIALECT, TEXT_DIALECT, type Dialect } from "./responses.js";
@@ -61,6 +62,9 @@ export function buildServeApp(options: ServeOptions): ServeApp {
     contextSize: options.contextSize,
     requestTimeoutMs: options.requestTimeoutSeconds * 1000,
   };
+  if (options.contextSize !== undefined) {
+    checkDefaultsFitContext(gateway.requests, options.contextSize);
+  }
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes });
   const startedAt = Math.floor(Date.now() / 1000);
   let draining = false;
