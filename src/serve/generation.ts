@@ -10,6 +10,7 @@ import {
   toApiError,
 } from "./api-error.js";
 import { DeltaSplitter, choiceTexts, type TextDelta } from "./choice-text.js";
+import { EventStream } from "./event-stream.js";
 import type { ServeMetrics } from "./metrics.js";
 import {
   checkFitsContext,
@@ -228,15 +229,8 @@ async function stream(
   response: ServerResponse,
   started: number,
 ): Promise<Outcome> {
-  response.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    // Proxies (nginx) would otherwise hold the events back.
-    "x-accel-buffering": "no",
-  });
-  const send = (data: unknown) => {
-    if (!response.destroyed) response.write(`data: ${JSON.stringify(data)}\n\n`);
-  };
+  const events = new EventStream(response);
+  const send = (data: unknown) => events.send(data);
   const total = run.size;
   for (let index = 0; index < total; index++) {
     const opening = dialect.openingChoice(index);
@@ -261,14 +255,14 @@ async function stream(
     );
     if (request.includeUsage)
       send(chunkBody(dialect, head, [], { usage: usageOf(results, request.n) }));
-    response.end("data: [DONE]\n\n");
+    events.end(true);
     recordUsage(gateway, dialect, results, request.n, started, true);
     return { status: 200 };
   } catch (error) {
     if (response.destroyed) return { status: 499 };
     const apiError = run.abortError ?? toApiError(error);
     send(apiError.toBody());
-    response.end();
+    events.end(false);
     return { status: apiError.status };
   }
 }
