@@ -116,6 +116,11 @@ const serviceShape = {
   /** Seconds a request may take, queueing included, before it is cancelled (504). */
   request_timeout: z.number().gt(0).default(600),
   max_body_bytes: wholeNumber(1024).default(4 * 1024 * 1024),
+  /** Web pages (origins) whose scripts may call the API from a browser; "*" for any. */
+  cors_origins: z
+    .array(z.string().min(1))
+    .default([])
+    .meta({ examples: [["http://localhost:3000"]] }),
 };
 
 export const serveConfigSchema = z

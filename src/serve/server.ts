@@ -29,6 +29,8 @@ export interface ServeOptions {
   maxQueue: number;
   requestTimeoutSeconds: number;
   maxBodyBytes: number;
+  /** Origins whose pages may call the API from a browser (CORS); "*" for any. Default none. */
+  corsOrigins?: readonly string[];
 }
 
 export interface ServeApp {
@@ -90,7 +92,23 @@ export function buildServeApp(options: ServeOptions): ServeApp {
     }
   });
 
+  const corsOrigins = new Set(options.corsOrigins ?? []);
   app.addHook("onRequest", async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin && (corsOrigins.has("*") || corsOrigins.has(origin))) {
+      // On the raw response: generation routes write it themselves.
+      reply.raw.setHeader("access-control-allow-origin", corsOrigins.has("*") ? "*" : origin);
+      reply.raw.setHeader("vary", "origin");
+      if (request.method === "OPTIONS") {
+        // A browser's preflight: no credentials are sent with it, so it is answered before auth.
+        return reply
+          .code(204)
+          .header("access-control-allow-methods", "GET, POST, OPTIONS")
+          .header("access-control-allow-headers", "authorization, content-type")
+          .header("access-control-max-age", "600")
+          .send();
+      }
+    }
     if (draining) {
       reply.header("connection", "close");
       if (request.url === "/health") return reply.code(503).send({ status: "draining" });

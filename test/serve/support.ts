@@ -46,6 +46,7 @@ export async function startTestServe(
     maxQueue: parsed.max_queue,
     requestTimeoutSeconds: parsed.request_timeout,
     maxBodyBytes: parsed.max_body_bytes,
+    corsOrigins: parsed.cors_origins,
     slots: parsed.parallel ?? undefined,
     host: "127.0.0.1",
     port: 0,
@@ -139,7 +140,16 @@ export function watchBackend(inner: Backend): WatchedBackend {
         return sequence.evaluatedTokens;
       },
       async generate(request) {
-        await gate;
+        // A held call still hears its abort, as a real backend's would.
+        if (gate && request.signal) {
+          const signal = request.signal;
+          await Promise.race([
+            gate,
+            new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve())),
+          ]);
+        } else {
+          await gate;
+        }
         return sequence.generate(request);
       },
       append: (text, options) => sequence.append(text, options),

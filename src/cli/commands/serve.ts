@@ -42,6 +42,7 @@ const SERVE_FLAGS: ReadonlyArray<[property: string, flag: string, key: keyof Ser
   ["maxQueue", "--max-queue", "max_queue"],
   ["requestTimeout", "--request-timeout", "request_timeout"],
   ["maxBodyBytes", "--max-body-bytes", "max_body_bytes"],
+  ["corsOrigin", "--cors-origin", "cors_origins"],
   ["format", "--format", "thinking_format"],
   ["budget", "--budget", "thinking_budget"],
   ["reasoningEffort", "--reasoning-effort", "reasoning_effort"],
@@ -104,6 +105,11 @@ export function registerServe(program: Command): void {
       "--max-body-bytes <n>",
       "largest request body (default 4 MiB; larger: 413)",
       integerFlag({ min: 1024 }),
+    )
+    .option(
+      "--cors-origin <origin>",
+      'a web page origin allowed to call the API from a browser, e.g. http://localhost:3000 ("*": any); repeat for several',
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
       "--format <name>",
@@ -192,6 +198,7 @@ export function registerServe(program: Command): void {
         maxQueue: config.max_queue,
         requestTimeoutSeconds: config.request_timeout,
         maxBodyBytes: config.max_body_bytes,
+        corsOrigins: config.cors_origins,
         host: config.host,
         port: config.port,
       });
