@@ -4,11 +4,11 @@ import { describe, expect, it } from "vitest";
 import {
   CLI_TEST_TIMEOUT_MS,
   PLAIN_ENV,
-  runM1,
+  runCli,
   startM1,
-  useTempDirs,
   type RunningCli,
-} from "../fixtures/eval/cli.js";
+} from "../support/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 import { postJson, sseEvents } from "./support.js";
 
@@ -145,7 +145,7 @@ describe("m1 serve", () => {
         ],
       ];
       for (const [args, message] of cases) {
-        const result = await runM1(["serve", "--port", "0", ...args]);
+        const result = await runCli(["serve", "--port", "0", ...args]);
         expect(result.code, args.join(" ")).toBe(2);
         expect(result.stderr).toContain(message);
         expect(result.stderr.trim().split("\n")).toHaveLength(1);
@@ -158,7 +158,7 @@ describe("m1 serve", () => {
   it(
     "refuses to start when the default budgets leave no room in the context",
     async () => {
-      const result = await runM1([
+      const result = await runCli([
         "serve",
         "--model",
         await tinyModelPath(),
