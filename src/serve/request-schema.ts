@@ -274,8 +274,13 @@ function schemaProblem(schema: z.ZodType, raw: unknown, error: z.ZodError): ApiE
     example !== undefined && lastName
       ? ` (fix: ${verb} e.g. "${lastName}": ${JSON.stringify(example)})`
       : "";
+  const issue = error.issues[0];
   const code = value === undefined ? "missing_required_parameter" : "invalid_value";
-  return invalidRequest(`${param}: ${problem}${fix}`, param, code);
+  const said =
+    value === undefined && issue?.code !== "custom"
+      ? `${param} is missing`
+      : `${param}: ${problem}`;
+  return invalidRequest(`${said}${fix}`, param, code);
 }
 
 function generationRequest(parsed: CommonFields): GenerationRequest {
