@@ -18,6 +18,7 @@ import { THINKING_FORMAT_NAMES, resolveThinkingFormat } from "../../engine/think
 import type { GenerationRecord } from "../../engine/record.js";
 import { ConfigError, InputError } from "../../errors.js";
 import { addBackendFlags, backendSettingsFromFlags, type BackendFlags } from "../backend-flags.js";
+import { SHARED_GENERATION_FLAGS } from "../generation-flags.js";
 import { interruptSignal } from "../interrupt.js";
 import { retryNotices } from "../../net/index.js";
 import { colors, errorColors, printNote, printWarning } from "../output.js";
@@ -41,19 +42,14 @@ interface AskFlags extends BackendFlags {
 }
 
 /** Each generation flag and the m1 config key it sets (eval and serve use the same keys). */
-const GENERATION_FLAGS: ReadonlyArray<[keyof AskFlags, string, keyof GenerationSettings]> = [
-  ["format", "--format", "thinking_format"],
-  ["budget", "--budget", "max_new_tokens"],
-  ["wait", "--wait", "keep_think_below_budget_times"],
-  ["waitText", "--wait-text", "keep_think_below_budget_str"],
-  ["answerBudget", "--answer-budget", "max_new_answer_tokens"],
-  ["minThinking", "--min-thinking", "min_thinking_tokens"],
-  ["temperature", "--temperature", "temperature"],
-  ["topP", "--top-p", "top_p"],
-  ["frequencyPenalty", "--frequency-penalty", "frequency_penalty"],
-  ["seed", "--seed", "seed"],
-  ["forcedCloseMessage", "--forced-close-message", "forced_close_message"],
-];
+const GENERATION_FLAGS: ReadonlyArray<readonly [keyof AskFlags, string, keyof GenerationSettings]> =
+  [
+    ["budget", "--budget", "max_new_tokens"],
+    ["wait", "--wait", "keep_think_below_budget_times"],
+    ["waitText", "--wait-text", "keep_think_below_budget_str"],
+    ["answerBudget", "--answer-budget", "max_new_answer_tokens"],
+    ...SHARED_GENERATION_FLAGS,
+  ];
 
 const DEFAULTS = M1_GENERATION_DEFAULTS;
 

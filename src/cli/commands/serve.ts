@@ -14,11 +14,14 @@ import {
 } from "../../serve/index.js";
 import { addBackendFlags, backendSettingsFromFlags } from "../backend-flags.js";
 import { integerFlag, numberFlag } from "../flags.js";
+import { SHARED_GENERATION_FLAGS } from "../generation-flags.js";
 import { interruptSignal, keepLaunchedServersOnInterrupt } from "../interrupt.js";
 import { errorColors, printNote, printWarning } from "../output.js";
 
 /** Each flag of `m1 serve` and the config key it sets (the YAML of --config uses the keys). */
-const SERVE_FLAGS: ReadonlyArray<[property: string, flag: string, key: keyof ServeConfig]> = [
+const SERVE_FLAGS: ReadonlyArray<
+  readonly [property: string, flag: string, key: keyof ServeConfig]
+> = [
   ["model", "--model", "model"],
   ["baseUrl", "--base-url", "base_url"],
   ["upstreamApiKey", "--upstream-api-key", "upstream_api_key"],
@@ -43,18 +46,12 @@ const SERVE_FLAGS: ReadonlyArray<[property: string, flag: string, key: keyof Ser
   ["requestTimeout", "--request-timeout", "request_timeout"],
   ["maxBodyBytes", "--max-body-bytes", "max_body_bytes"],
   ["corsOrigin", "--cors-origin", "cors_origins"],
-  ["format", "--format", "thinking_format"],
   ["budget", "--budget", "thinking_budget"],
   ["reasoningEffort", "--reasoning-effort", "reasoning_effort"],
   ["wait", "--wait", "wait_rounds"],
   ["waitText", "--wait-text", "wait_text"],
   ["answerBudget", "--answer-budget", "max_completion_tokens"],
-  ["minThinking", "--min-thinking", "min_thinking_tokens"],
-  ["temperature", "--temperature", "temperature"],
-  ["topP", "--top-p", "top_p"],
-  ["frequencyPenalty", "--frequency-penalty", "frequency_penalty"],
-  ["seed", "--seed", "seed"],
-  ["forcedCloseMessage", "--forced-close-message", "forced_close_message"],
+  ...SHARED_GENERATION_FLAGS,
 ];
 
 const DEFAULTS = M1_GENERATION_DEFAULTS;
