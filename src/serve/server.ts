@@ -111,10 +111,12 @@ export function buildServeApp(options: ServeOptions): ServeApp {
     }
     if (draining) {
       reply.header("connection", "close");
-      if (request.url === "/health") return reply.code(503).send({ status: "draining" });
+      if (endpointOf(request.url) === "health") {
+        return reply.code(503).send({ status: "draining" });
+      }
       return sendError(reply, shuttingDown());
     }
-    if (options.apiKey && request.url !== "/health") {
+    if (options.apiKey && endpointOf(request.url) !== "health") {
       const problem = checkBearer(request.headers.authorization, options.apiKey);
       if (problem) return sendError(reply, unauthorized(problem));
     }
