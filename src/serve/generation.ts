@@ -229,7 +229,9 @@ async function stream(
   response: ServerResponse,
   started: number,
 ): Promise<Outcome> {
-  const events = new EventStream(response);
+  const events = new EventStream(response, (index, delta) =>
+    chunkBody(dialect, head, [dialect.deltaChoice(index, delta)]),
+  );
   const send = (data: unknown) => events.send(data);
   const total = run.size;
   for (let index = 0; index < total; index++) {
@@ -249,7 +251,7 @@ async function stream(
             (performance.now() - started) / 1000,
           );
         }
-        send(chunkBody(dialect, head, [dialect.deltaChoice(index, delta)]));
+        events.delta(index, delta);
       },
       (result) => send(chunkBody(dialect, head, [dialect.finalChoice(result)])),
     );
