@@ -9,6 +9,13 @@ import {
   type RunningCli,
 } from "../support/cli.js";
 import { useTempDirs } from "../support/temp-dirs.js";
+import {
+  isAlive,
+  pathWithFakes,
+  readRecords,
+  scratch,
+  waitUntilGone,
+} from "../fixtures/fake-launchers/process-helpers.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 import { postJson, sseEvents } from "./support.js";
 
@@ -108,6 +115,48 @@ describe("m1 serve", () => {
         expect(result.stderr).toContain("m1 serve: stopping: new requests get 503");
       } finally {
         running.child.kill("SIGKILL");
+      }
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "--launch starts vLLM, serves its model, and stops it when m1 serve stops",
+    async () => {
+      const files = scratch();
+      try {
+        const running = startM1(
+          ["serve", "--launch", "vllm", "--model-path", "UCSC-VLAA/m1-7B-23K", "--port", "0"],
+          {
+            env: {
+              ...PLAIN_ENV,
+              PATH: pathWithFakes(),
+              M1_FAKE_LAUNCHER_RECORD: files.recordFile,
+            },
+          },
+        );
+        try {
+          const line = await startLineOf(running);
+          expect(line).toContain("model UCSC-VLAA/m1-7B-23K (openai: http://127.0.0.1:");
+          const root = line.match(/http:\/\/127\.0\.0\.1:\d+/)![0];
+          const [launched] = readRecords(files.recordFile);
+          expect(launched!.executable).toBe("vllm");
+          // (The fake vLLM answers completions only without streaming; its models are enough.)
+          const models = (await (await fetch(`${root}/v1/models`)).json()) as {
+            data: { id: string; m1: { backend: string } }[];
+          };
+          expect(models.data[0]!.id).toBe("UCSC-VLAA/m1-7B-23K");
+          expect(isAlive(launched!.pid)).toBe(true);
+          running.child.kill("SIGINT");
+          const result = await running.done;
+          expect(result.code).toBe(0);
+          expect(await waitUntilGone(launched!.pid)).toBe(true);
+          expect(isAlive(launched!.pid)).toBe(false);
+        } finally {
+          running.child.kill("SIGKILL");
+        }
+      } finally {
+        files.remove();
       }
     },
     CLI_TEST_TIMEOUT_MS,
