@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { openBackend } from "../../backends/factory.js";
 import { flagLayers, parseConfig, readConfigFile, type ConfigLayer } from "../../config/index.js";
 import { M1_GENERATION_DEFAULTS } from "../../engine/generation-settings.js";
+import { retryNotices } from "../../net/index.js";
 import { THINKING_FORMAT_NAMES, resolveThinkingFormat } from "../../engine/thinking-formats.js";
 import {
   DEFAULT_EMBEDDED_PARALLEL,
@@ -180,6 +181,9 @@ export function registerServe(program: Command): void {
     );
     if (backendSettings.kind === "embedded") {
       backendSettings.parallelSequences ??= DEFAULT_EMBEDDED_PARALLEL;
+    } else {
+      // An operator hears once per kind of upstream failure that calls are being retried.
+      backendSettings.onRetry = retryNotices((line) => printWarning(`upstream: ${line}`));
     }
     keepLaunchedServersOnInterrupt();
     const opened = await openBackend(backendSettings, { signal: interruptSignal });
