@@ -83,6 +83,8 @@ export async function runGeneration(
     if (!response.writableFinished) controller.abort();
   };
   response.on("close", onClose);
+  // A client that left while the request was being checked is not waited for either.
+  if (response.destroyed) controller.abort();
   try {
     const slots = queue.admit(total, controller.signal);
     if (!slots) {
