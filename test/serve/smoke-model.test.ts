@@ -320,6 +320,30 @@ describe("text completions, models and the AI SDK", () => {
     expect(reply.usage!.completion_tokens).toBe(record.num_gen_tokens);
   });
 
+  it("/v1/completions streams text_completion chunks that add up to the whole reply", async () => {
+    const prompt = await backend.renderChat([{ role: "user", content: LONG }]);
+    const body = { model: "m1-test", prompt, max_tokens: 8, thinking_budget: 20 };
+    const whole = await serve.client.completions.create(
+      body as WithThinking<{ model: string; prompt: string; max_tokens: number }>,
+    );
+    const stream = await serve.client.completions.create({
+      ...body,
+      stream: true,
+    } as WithThinking<{ model: string; prompt: string; max_tokens: number; stream: true }>);
+    let text = "";
+    let reasoning = "";
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe("text_completion");
+      const choice = chunk.choices[0] as { text: string; reasoning_content?: string } | undefined;
+      text += choice?.text ?? "";
+      reasoning += choice?.reasoning_content ?? "";
+    }
+    expect(text).toBe(whole.choices[0]!.text);
+    expect(reasoning).toBe(
+      (whole.choices[0] as unknown as { reasoning_content: string }).reasoning_content,
+    );
+  });
+
   it("lists the served model", async () => {
     const models = await serve.client.models.list();
     expect(models.data.map((model) => model.id)).toEqual(["m1-test"]);
