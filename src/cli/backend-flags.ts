@@ -103,7 +103,12 @@ export function addBackendFlags(command: Command, options: { serving?: boolean }
       "--no-deterministic",
       "embedded engine: batch all sequences in one context (faster on GPUs; output may vary with concurrency)",
     )
-    .option("--timeout <seconds>", "per-request timeout for servers", numberFlag({ min: 1 }), 600)
+    .option(
+      "--timeout <seconds>",
+      serving ? "limit for one call to the upstream server" : "per-request timeout for servers",
+      numberFlag({ min: 1 }),
+      600,
+    )
     .option(
       "--exact-tokens",
       "servers: keep the sequence as token ids, nothing re-tokenized between thinking, Wait and answer (llama.cpp llama-server, vLLM 0.10.2+)",

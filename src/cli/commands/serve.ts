@@ -62,10 +62,11 @@ export function registerServe(program: Command): void {
   const command = program
     .command("serve")
     .description(
-      "Serve a model as an OpenAI-compatible API with m1's thinking control in every request:\n" +
-        "thinking_budget (token-exact), reasoning_effort, wait_rounds, min_thinking_tokens, thinking.\n" +
-        "Over the embedded engine (--model) or any OpenAI-compatible server (--base-url, --launch).\n" +
-        "Thinking comes back as reasoning_content, the answer as content. See docs/serve.md.",
+      "Serve a model as an OpenAI-compatible API with m1's thinking control in\n" +
+        "every request: thinking_budget (token-exact), reasoning_effort, wait_rounds,\n" +
+        "min_thinking_tokens, thinking. Over the embedded engine (--model) or any\n" +
+        "OpenAI-compatible server (--base-url, --launch). The thinking comes back as\n" +
+        "reasoning_content, the answer as content. Every parameter: docs/serve.md.",
     )
     .option(
       "--config <file>",
