@@ -68,8 +68,6 @@ export interface OpenedBackend {
   modelIdentity: string;
   /** The model's short name: the GGUF file's stem, or the name the server serves it under. */
   modelName: string;
-  /** Tokens one sequence may hold (prompt + everything generated), where the backend knows it. */
-  contextSize?: number;
   /** Sequences to generate at once on it: the parallelism it was opened with. */
   concurrency: number;
   /** Things the user should know (smoke model in use, template fallback, server log). */
@@ -122,7 +120,6 @@ async function openEmbedded(
     backend,
     modelIdentity: `llama.cpp:${backend.modelPath}:${size}${mode}`,
     modelName: basename(backend.modelPath).replace(/\.gguf$/i, ""),
-    contextSize: backend.contextSize,
     concurrency: settings.parallelSequences ?? 1,
     notes,
   };

@@ -94,6 +94,8 @@ const backendShape = {
     .default(null)
     .meta({ examples: [16384] }),
   gpu: z.enum(["auto", "cpu"]).default("auto"),
+  /** Embedded: one context per sequence, so output never depends on what runs beside it. */
+  deterministic: z.boolean().default(true),
   /** Seconds for one call to an upstream server. */
   timeout: z.number().min(1).default(600),
   /** Sequences generated at once; default 4 embedded, 64 per upstream server. */

@@ -1,6 +1,8 @@
 import type { ServerResponse } from "node:http";
 import type { Backend } from "../backends/types.js";
 import { generateWithBudget, type EngineEvent } from "../engine/budget-forcing.js";
+import { fitContext } from "../engine/context-fit.js";
+import { ConfigError } from "../errors.js";
 import {
   ApiError,
   invalidRequest,
@@ -12,12 +14,7 @@ import {
 import { DeltaSplitter, choiceTexts, type TextDelta } from "./choice-text.js";
 import { EventStream } from "./event-stream.js";
 import type { ServeMetrics } from "./metrics.js";
-import {
-  checkFitsContext,
-  resolveRequest,
-  type RequestContext,
-  type ResolvedRequest,
-} from "./parameters.js";
+import { resolveRequest, type RequestContext, type ResolvedRequest } from "./parameters.js";
 import type { GenerationRequest } from "./request-schema.js";
 import {
   chunkBody,
@@ -37,8 +34,6 @@ export interface Gateway {
   metrics: ServeMetrics;
   modelName: string;
   requests: RequestContext;
-  /** Tokens one sequence holds, where the backend says (requests that cannot fit get 400). */
-  contextSize?: number;
   requestTimeoutMs: number;
 }
 
@@ -71,7 +66,7 @@ export async function runGeneration(
       "n",
     );
   }
-  if (gateway.contextSize !== undefined) await checkContext(gateway, resolved, prompts);
+  await checkContext(gateway, resolved, prompts);
 
   const controller = new AbortController();
   // The reason tells a timeout (answered 504) from a client that went away (nobody to answer).
@@ -114,19 +109,32 @@ export async function runGeneration(
   }
 }
 
+/**
+ * A request whose worst case cannot fit one sequence (prompt + thinking budget + inserted text +
+ * answer budget) is refused before it queues, where the backend knows its limit: the engine's
+ * own rule (fitContext), as a 400 naming the budget.
+ */
 async function checkContext(
   gateway: Gateway,
   resolved: ResolvedRequest,
   prompts: readonly string[],
 ): Promise<void> {
-  const { backend } = gateway;
-  const format = resolved.settings.thinkingFormat;
-  const inserted = format.thinking
-    ? (await backend.countTokens("\n")) + (await backend.countTokens(format.forcedAnswerPrefix))
-    : 0;
-  for (const prompt of new Set(prompts)) {
-    const promptTokens = await backend.countTokens(prompt + format.thinkStart);
-    checkFitsContext(resolved, { prompt: promptTokens, inserted }, gateway.contextSize!);
+  // Nothing to check against: no tokens counted (over HTTP, a /tokenize call each).
+  if (!gateway.backend.contextLimit) return;
+  const budgetKey = resolved.applied.thinking ? "thinking_budget" : "max_completion_tokens";
+  try {
+    await fitContext({
+      backend: gateway.backend,
+      prompts,
+      settings: [resolved.settings],
+      label: gateway.modelName,
+      budgetKey,
+      answerKey: "max_completion_tokens",
+      reserve: false,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw invalidRequest(error.message, error.key ?? budgetKey);
+    throw error;
   }
 }
 

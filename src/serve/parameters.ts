@@ -2,7 +2,6 @@ import { randomInt } from "node:crypto";
 import type { BudgetForcingSettings } from "../engine/budget-forcing.js";
 import { M1_GENERATION_DEFAULTS } from "../engine/generation-settings.js";
 import type { ThinkingFormat } from "../engine/thinking-formats.js";
-import { ConfigError } from "../errors.js";
 import { invalidRequest } from "./api-error.js";
 import type { RequestDefaults } from "./config.js";
 import type { GenerationRequest, ReasoningEffort } from "./request-schema.js";
@@ -130,60 +129,10 @@ export function resolveRequest(
   };
 }
 
-/**
- * Refuse a request whose worst case cannot fit one sequence: prompt + thinking budget + the text
- * m1 inserts (newline, forced answer prefix) + answer budget. Wait text counts inside the budget.
- */
-export function checkFitsContext(
-  resolved: ResolvedRequest,
-  tokens: { prompt: number; inserted: number },
-  contextSize: number,
-): void {
-  const { applied } = resolved;
-  const param = applied.thinking ? "thinking_budget" : "max_completion_tokens";
-  const budget = applied.thinking_budget ?? applied.max_completion_tokens;
-  if (budget >= contextSize) {
-    throw invalidRequest(
-      `${param}: ${budget} is above the context of ${contextSize} tokens per sequence (fix: use a smaller ${param}, or restart m1 serve with a larger --context-size)`,
-      param,
-    );
-  }
-  const needed = applied.thinking
-    ? tokens.prompt + budget + tokens.inserted + applied.max_completion_tokens
-    : tokens.prompt + budget;
-  if (needed > contextSize) {
-    const room = Math.max(1, budget - (needed - contextSize));
-    const parts = applied.thinking
-      ? `the prompt (${tokens.prompt} tokens) + thinking_budget (${budget}) + inserted text (${tokens.inserted}) + max_completion_tokens (${applied.max_completion_tokens})`
-      : `the prompt (${tokens.prompt} tokens) + max_completion_tokens (${budget})`;
-    throw invalidRequest(
-      `${parts} = ${needed} tokens, above the context of ${contextSize} tokens per sequence (fix: use e.g. "${param}": ${room}, a shorter prompt, or a larger --context-size)`,
-      param,
-    );
-  }
-}
-
-/**
- * Refuse to start when a request that leaves every key out could not fit one sequence, since
- * every such request would fail.
- */
-export function checkDefaultsFitContext(context: RequestContext, contextSize: number): void {
-  const { applied } = resolveRequest(
+/** The settings a request that leaves every key out runs with. */
+export function defaultRequest(context: RequestContext): ResolvedRequest {
+  return resolveRequest(
     { n: 1, stream: false, includeUsage: false, stop: [], thinking: {} },
     context,
   );
-  const budget = applied.thinking_budget ?? 0;
-  const needed = budget + applied.max_completion_tokens;
-  if (needed >= contextSize) {
-    const parts = applied.thinking
-      ? `the default thinking_budget (${budget}) + max_completion_tokens (${applied.max_completion_tokens})`
-      : `the default max_completion_tokens (${applied.max_completion_tokens})`;
-    throw new ConfigError(
-      `${parts} leave no room for a prompt in the context of ${contextSize} tokens per sequence`,
-      {
-        key: applied.thinking ? "thinking_budget" : "max_completion_tokens",
-        fix: "lower --budget / --answer-budget, or give each sequence more with --context-size or a smaller --parallel",
-      },
-    );
-  }
 }

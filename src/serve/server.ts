@@ -4,11 +4,12 @@ import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Backend } from "../backends/types.js";
 import { ConfigError } from "../errors.js";
+import { fitContext } from "../engine/context-fit.js";
 import { NO_THINKING_FORMAT, type ThinkingFormat } from "../engine/thinking-formats.js";
 import { ApiError, invalidRequest, shuttingDown, toApiError, unauthorized } from "./api-error.js";
 import type { RequestDefaults } from "./config.js";
 import { runGeneration, type Gateway } from "./generation.js";
-import { checkDefaultsFitContext } from "./parameters.js";
+import { defaultRequest } from "./parameters.js";
 import { ServeMetrics, type Endpoint } from "./metrics.js";
 import { parseChatRequest, parseTextRequest, type GenerationRequest } from "./request-schema.js";
 import { CHAT_DIALECT, TEXT_DIALECT, type Dialect } from "./responses.js";
@@ -20,8 +21,6 @@ export interface ServeOptions {
   modelName: string;
   thinkingFormat: ThinkingFormat;
   defaults: RequestDefaults;
-  /** Tokens one sequence holds, where the backend knows it. */
-  contextSize?: number;
   /** When set, every request but /health needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string | null;
   /** Sequences generated at once; default: the backend's parallel sequences. */
@@ -61,12 +60,8 @@ export function buildServeApp(options: ServeOptions): ServeApp {
       baselineFormat: NO_THINKING_FORMAT,
       defaults: options.defaults,
     },
-    contextSize: options.contextSize,
     requestTimeoutMs: options.requestTimeoutSeconds * 1000,
   };
-  if (options.contextSize !== undefined) {
-    checkDefaultsFitContext(gateway.requests, options.contextSize);
-  }
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes });
   const startedAt = Math.floor(Date.now() / 1000);
   let draining = false;
@@ -189,7 +184,9 @@ export function buildServeApp(options: ServeOptions): ServeApp {
     m1: {
       backend: options.backend.description,
       thinking_format: options.thinkingFormat.name,
-      ...(options.contextSize === undefined ? {} : { context_size: options.contextSize }),
+      ...(options.backend.contextLimit
+        ? { context_size: options.backend.contextLimit.tokens }
+        : {}),
     },
   });
   app.get("/v1/models", async () => ({ object: "list", data: [modelObject()] }));
@@ -244,6 +241,7 @@ export interface RunningServe extends ServeApp {
 export async function startServe(
   options: ServeOptions & { host: string; port: number },
 ): Promise<RunningServe> {
+  await makeRoom(options);
   const served = buildServeApp(options);
   try {
     await served.app.listen({ host: options.host, port: options.port });
@@ -261,6 +259,32 @@ export async function startServe(
   const address = served.app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return { ...served, url: `http://${host}:${address.port}`, port: address.port };
+}
+
+/**
+ * Where the backend has a per-sequence limit: refuse to start when a request that leaves every key
+ * out could not fit it (each would fail), then make room for sequences that long (the embedded
+ * engine creates its contexts now, so a lack of memory shows at start, not at the first request).
+ */
+async function makeRoom(options: ServeOptions): Promise<void> {
+  const { backend } = options;
+  const limit = backend.contextLimit;
+  if (!limit) return;
+  const defaults = defaultRequest({
+    thinkingFormat: options.thinkingFormat,
+    baselineFormat: NO_THINKING_FORMAT,
+    defaults: options.defaults,
+  });
+  await fitContext({
+    backend,
+    prompts: [""],
+    settings: [defaults.settings],
+    label: options.modelName,
+    budgetKey: defaults.applied.thinking ? "thinking_budget" : "max_completion_tokens",
+    answerKey: "max_completion_tokens",
+    reserve: false,
+  });
+  await backend.reserveContext?.(limit.tokens);
 }
 
 async function renderChat(

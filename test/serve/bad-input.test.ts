@@ -18,11 +18,15 @@ const CONTEXT_SIZE = 300;
 let serve: TestServe;
 
 beforeAll(async () => {
-  serve = await startTestServe(
-    createScriptedBackend(MODEL),
-    { max_body_bytes: 4096, thinking_budget: 100, max_completion_tokens: 50 },
-    { contextSize: CONTEXT_SIZE },
-  );
+  // A model that holds CONTEXT_SIZE tokens per sequence, as the embedded engine's context says.
+  const backend = Object.assign(createScriptedBackend(MODEL), {
+    contextLimit: { tokens: CONTEXT_SIZE, source: "context_size", raise: "raise --context-size" },
+  });
+  serve = await startTestServe(backend, {
+    max_body_bytes: 4096,
+    thinking_budget: 100,
+    max_completion_tokens: 50,
+  });
 });
 
 afterAll(async () => {
@@ -76,14 +80,29 @@ const CASES: BadCase[] = [
     body: chat({ thinking_budget: 5000 }),
     status: 400,
     param: "thinking_budget",
-    says: [`5000 is above the context of ${CONTEXT_SIZE} tokens per sequence`],
+    says: ["thinking_budget: 5000 needs up to", "thinking 5000", `holds ${CONTEXT_SIZE}`],
   },
   {
     name: "thinking_budget that fits alone but not with the prompt and answer",
     body: chat({ thinking_budget: 250, max_completion_tokens: 40 }),
     status: 400,
     param: "thinking_budget",
-    says: ["thinking_budget (250)", "max_completion_tokens (40)", "above the context of 300"],
+    says: ["thinking 250", "answer 40", `holds ${CONTEXT_SIZE}`, "lower thinking_budget to"],
+  },
+  {
+    name: "max_completion_tokens above the context without thinking",
+    body: chat({ thinking: false, max_completion_tokens: 400 }),
+    status: 400,
+    param: "max_completion_tokens",
+    says: ["max_completion_tokens: 400 needs up to", `holds ${CONTEXT_SIZE}`],
+  },
+  {
+    name: "a raw prompt whose thinking_budget cannot fit",
+    path: "/v1/completions",
+    body: { prompt: "Which vitamin?", thinking_budget: 290 },
+    status: 400,
+    param: "thinking_budget",
+    says: ["thinking 290", `holds ${CONTEXT_SIZE}`],
   },
   {
     name: "unknown reasoning_effort",

@@ -217,11 +217,18 @@ describe("m1 serve", () => {
         "512",
         "--budget",
         "600",
+        "--answer-budget",
+        "100",
       ]);
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain(
-        "thinking_budget: the default thinking_budget (600) + max_completion_tokens (1024) leave no room for a prompt in the context of 512 tokens per sequence",
+      expect(result.stderr).toContain("thinking_budget: 600 needs up to");
+      expect(result.stderr).toMatch(
+        /thinking 600 \+ inserted \d+ \+ answer 100\), but m1-tiny-smoke\S* holds 512 \(context_size\)/,
       );
+      expect(result.stderr).toMatch(
+        /fix: lower thinking_budget to \d+ or less .*raise context_size \(--context-size/,
+      );
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
     },
     CLI_TEST_TIMEOUT_MS,
   );

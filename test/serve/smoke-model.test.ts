@@ -42,7 +42,7 @@ beforeAll(async () => {
     parallelSequences: 2,
   });
   watched = watchBackend(backend);
-  serve = await startTestServe(watched, CONFIG, { contextSize: backend.contextSize });
+  serve = await startTestServe(watched, CONFIG);
 });
 
 afterAll(async () => {
