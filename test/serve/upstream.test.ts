@@ -156,4 +156,26 @@ describe("m1 serve in front of an OpenAI-compatible server", () => {
     });
     expect(reply.status).toBe(200);
   });
+
+  it("refuses a budget the upstream's max_model_len cannot hold (400 naming it), before calling it", async () => {
+    const fake = cleanup.add(await startFakeOpenAIServer({ model: MODEL, maxModelLen: 512 }));
+    const serve = await serveInFront(fake, { thinking_budget: 64, max_completion_tokens: 64 });
+    const failing = serve.client.chat.completions.create({
+      model: "fake-m1",
+      messages: QUESTION,
+      // @ts-expect-error m1's thinking keys are not in the client's types
+      thinking_budget: 1000,
+    });
+    await expect(failing).rejects.toMatchObject({
+      status: 400,
+      param: "thinking_budget",
+      message: expect.stringMatching(/thinking 1000 .*answer 64\), but fake-m1 holds 512/),
+    });
+    expect(fake.completionRequests()).toHaveLength(0);
+    const reply = await serve.post("/v1/chat/completions", {
+      messages: QUESTION,
+      thinking_budget: 8,
+    });
+    expect(reply.status).toBe(200);
+  });
 });
