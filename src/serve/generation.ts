@@ -119,7 +119,7 @@ async function checkContext(
   resolved: ResolvedRequest,
   prompts: readonly string[],
 ): Promise<void> {
-  // Nothing to check against: no tokens counted (over HTTP, a /tokenize call each).
+  // No known limit, nothing to count (over HTTP each count is a /tokenize call).
   if (!gateway.backend.contextLimit) return;
   const budgetKey = resolved.applied.thinking ? "thinking_budget" : "max_completion_tokens";
   try {
