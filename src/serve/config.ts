@@ -96,6 +96,8 @@ const backendShape = {
   gpu: z.enum(["auto", "cpu"]).default("auto"),
   /** Embedded: one context per sequence, so output never depends on what runs beside it. */
   deterministic: z.boolean().default(true),
+  /** Servers: keep sequences as token ids (llama.cpp's llama-server, vLLM 0.10.2+). */
+  exact_tokens: z.boolean().default(false),
   /** Seconds for one call to an upstream server. */
   timeout: z.number().min(1).default(600),
   /** Sequences generated at once; default 4 embedded, 64 per upstream server. */
