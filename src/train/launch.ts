@@ -72,11 +72,7 @@ export async function launchRun(options: LaunchOptions): Promise<LaunchResult> {
     out.write(
       [
         "# dry run: nothing was started; this is what would run",
-        `cd ${shellQuote(runDir)}`,
-        ...Object.entries(environment).map(
-          ([name, value]) => `export ${name}=${shellQuote(value)}`,
-        ),
-        shellCommand(command),
+        ...shellLines(runDir, environment, command),
         "",
       ].join("\n"),
     );
@@ -173,11 +169,7 @@ async function submitToSlurm(
         `# dry run: nothing was submitted; ${scriptPath} would be:`,
         script.trimEnd(),
         "# submitted with:",
-        `cd ${shellQuote(runDir)}`,
-        ...Object.entries(environment).map(
-          ([name, value]) => `export ${name}=${shellQuote(value)}`,
-        ),
-        shellCommand(command),
+        ...shellLines(runDir, environment, command),
         "",
       ].join("\n"),
     );
@@ -313,4 +305,17 @@ function runCaptured(
     );
     child.on("close", (code) => resolvePromise({ exitCode: code ?? 1, stdout, stderr }));
   });
+}
+
+/** The commands a dry run shows: where, with which environment, what runs. */
+function shellLines(
+  runDir: string,
+  environment: Record<string, string>,
+  command: string[],
+): string[] {
+  return [
+    `cd ${shellQuote(runDir)}`,
+    ...Object.entries(environment).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    shellCommand(command),
+  ];
 }

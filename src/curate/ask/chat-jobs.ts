@@ -54,6 +54,21 @@ export interface ChatRunStats {
   costKnown: boolean;
 }
 
+/** Counts before any job ran: `costKnown` until an answer comes without a price. */
+export function emptyChatRunStats(jobs: number, costKnown: boolean): ChatRunStats {
+  return {
+    jobs,
+    cached: 0,
+    answered: 0,
+    failed: 0,
+    retries: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    spentUsd: 0,
+    costKnown,
+  };
+}
+
 export interface ChatRunHooks {
   signal?: AbortSignal;
   /** Called once per job as it completes (cached ones first), e.g. to advance a progress bar. */
@@ -74,17 +89,7 @@ export async function runChatJobs(
   cache: ResponseCache,
   hooks: ChatRunHooks = {},
 ): Promise<{ outcomes: ChatOutcome[]; stats: ChatRunStats }> {
-  const stats: ChatRunStats = {
-    jobs: jobs.length,
-    cached: 0,
-    answered: 0,
-    failed: 0,
-    retries: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    spentUsd: 0,
-    costKnown: sender.priced,
-  };
+  const stats = emptyChatRunStats(jobs.length, sender.priced);
   const outcomes: ChatOutcome[] = new Array<ChatOutcome>(jobs.length);
   const keys = jobs.map((job) => requestKey(job.body, job.variant ?? 0));
   const finish = (index: number, outcome: ChatOutcome) => {

@@ -2,7 +2,12 @@ import { M1Error } from "../../errors.js";
 import type { Row } from "../../io/rows.js";
 import { buildChatJobs, TEMPLATE_BUILTINS } from "../ask/ask-rows.js";
 import type { AskSettings } from "../ask/ask-settings.js";
-import { runChatJobs, type ChatRunHooks, type ChatRunStats } from "../ask/chat-jobs.js";
+import {
+  emptyChatRunStats,
+  runChatJobs,
+  type ChatRunHooks,
+  type ChatRunStats,
+} from "../ask/chat-jobs.js";
 import { openChatSender } from "../ask/open-sender.js";
 import { ResponseCache } from "../ask/response-cache.js";
 import { extractDomainCode, type DomainCode } from "./domain-code.js";
@@ -56,17 +61,7 @@ export async function classifyRows(
   const codes: (DomainCode | undefined)[] = rows.map(() => undefined);
   const requestErrors = new Map<number, string>();
   const rounds: number[] = [];
-  const total: ChatRunStats = {
-    jobs: 0,
-    cached: 0,
-    answered: 0,
-    failed: 0,
-    retries: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    spentUsd: 0,
-    costKnown: settings.ask.run.price !== undefined,
-  };
+  const total = emptyChatRunStats(0, settings.ask.run.price !== undefined);
   let pending = rows.map((_, index) => index);
   const cache = ResponseCache.open(settings.ask.cachePath);
   const sender = openChatSender(settings.ask);

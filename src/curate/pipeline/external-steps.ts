@@ -27,13 +27,9 @@ export async function runDedupStep(
   context: StepContext,
 ): Promise<StepSummary> {
   const rows = await readRows(step.input!);
-  const progress = pairProgress(step.name, context.progress);
-  const result = await deduplicateRows(rows, config.column, {
-    threshold: config.threshold,
-    signal: context.signal,
-    locate: rowLocator(step.input!),
-    onProgress: progress.onProgress,
-  }).finally(progress.stop);
+  const result = await withPairProgress(step, context, (progress) =>
+    deduplicateRows(rows, config.column, { ...joinOptions(step, config, context), ...progress }),
+  );
   writeRows(step.output, result.kept);
   context.log(
     `  kept ${result.kept.length} of ${rows.length} rows (${result.pairs.length} near-duplicate pairs)`,
@@ -60,18 +56,36 @@ export async function runDecontaminateStep(
     onNote: (line) => context.log(`  ${line}`),
   });
   const against = references.texts;
-  const progress = pairProgress(step.name, context.progress);
-  const result = await decontaminateRows(rows, config.column, against, {
-    threshold: config.threshold,
-    signal: context.signal,
-    locate: rowLocator(step.input!),
-    onProgress: progress.onProgress,
-  }).finally(progress.stop);
+  const result = await withPairProgress(step, context, (progress) =>
+    decontaminateRows(rows, config.column, against, {
+      ...joinOptions(step, config, context),
+      ...progress,
+    }),
+  );
   writeRows(step.output, result.kept);
   context.log(
     `  kept ${result.kept.length} of ${rows.length} rows (${rows.length - result.kept.length} too close to ${against.length} reference texts)`,
   );
   return { rows_in: rows.length, kept: result.kept.length, reference_texts: against.length };
+}
+
+/** What a dedup or decontaminate step passes to the join besides its progress. */
+function joinOptions(
+  step: PlannedStep,
+  config: { threshold?: number | string },
+  context: StepContext,
+) {
+  return { threshold: config.threshold, signal: context.signal, locate: rowLocator(step.input!) };
+}
+
+/** Runs a join with its pairs bar, stopping the bar however the join ends. */
+async function withPairProgress<T>(
+  step: PlannedStep,
+  context: StepContext,
+  join: (progress: { onProgress: (examined: number, total: number) => void }) => Promise<T>,
+): Promise<T> {
+  const progress = pairProgress(step.name, context.progress);
+  return join({ onProgress: progress.onProgress }).finally(progress.stop);
 }
 
 export async function runFormatStep(

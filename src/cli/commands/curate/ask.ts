@@ -31,6 +31,13 @@ interface AskCommandFlags extends PushFlags, AskFlags {
 }
 
 /** The flags `curate ask` and `curate classify` share (model endpoint, limits, retries, cache). */
+/** Paid commands write their answers to --out; only a dry run (which calls nothing) goes without. */
+export function requireOutUnlessDryRun(flags: { dryRun?: boolean; out?: string }): void {
+  if (!flags.dryRun && !flags.out) {
+    throw new ConfigError("is required", { key: "--out", fix: "pass --out FILE, or --dry-run" });
+  }
+}
+
 export function addModelCallOptions(command: Command, retryFlag = "--max-retries"): Command {
   return command
     .option("--model <name>", "model name as the server knows it")
@@ -122,12 +129,7 @@ export function registerCurateAsk(curate: Command): void {
     )
     .action(async (flags: AskCommandFlags) => {
       checkPushFlags(flags);
-      if (!flags.dryRun && !flags.out) {
-        throw new ConfigError("is required", {
-          key: "--out",
-          fix: "pass --out FILE, or --dry-run",
-        });
-      }
+      requireOutUnlessDryRun(flags);
       checkOutputPaths(
         { path: flags.out, kind: "rows", key: "--out", example: "--out answered.jsonl" },
         { path: flags.cache, kind: "file", key: "--cache", example: "--cache answers.sqlite" },

@@ -24,7 +24,7 @@ import { interruptSignal } from "../../interrupt.js";
 import { printNote, printWarning } from "../../output.js";
 import { terminalProgress } from "../../progress.js";
 import type { ProgressBar } from "../../../progress.js";
-import { addModelCallOptions } from "./ask.js";
+import { addModelCallOptions, requireOutUnlessDryRun } from "./ask.js";
 import { checkOutputPaths } from "../../../io/output-paths.js";
 
 interface ClassifyFlags extends PushFlags, Omit<AskFlags, "maxRetries"> {
@@ -74,12 +74,7 @@ export function registerCurateClassify(curate: Command): void {
     )
     .action(async (flags: ClassifyFlags) => {
       checkPushFlags(flags);
-      if (!flags.dryRun && !flags.out) {
-        throw new ConfigError("is required", {
-          key: "--out",
-          fix: "pass --out FILE, or --dry-run",
-        });
-      }
+      requireOutUnlessDryRun(flags);
       checkOutputPaths(
         { path: flags.out, kind: "rows", key: "--out", example: "--out classified.jsonl" },
         {

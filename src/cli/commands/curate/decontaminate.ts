@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import { describeFilters, pairProgress } from "../../../curate/dedup/pair-progress.js";
-import { checkOutputPaths } from "../../../io/output-paths.js";
 import { decontaminateRows } from "../../../curate/dedup/decontaminate.js";
 import {
   DEFAULT_REFERENCE_FIELD,
@@ -15,7 +14,7 @@ import { rowLocator } from "../../../io/row-location.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { interruptSignal } from "../../interrupt.js";
 import { terminalProgress } from "../../progress.js";
-import { addJoinFlags } from "./join-flags.js";
+import { addJoinFlags, checkJoinOutputs } from "./join-flags.js";
 import { printNote } from "../../output.js";
 
 interface DecontaminateFlags extends PushFlags {
@@ -62,10 +61,7 @@ export function registerCurateDecontaminate(curate: Command): void {
     .action(async (flags: DecontaminateFlags) => {
       checkPushFlags(flags);
       const started = performance.now();
-      checkOutputPaths(
-        { path: flags.out, kind: "rows", key: "--out", example: "--out kept.jsonl" },
-        { path: flags.pairs, kind: "rows", key: "--pairs", example: "--pairs pairs.jsonl" },
-      );
+      checkJoinOutputs(flags);
       const rows = await readRows(flags.in);
       const specs: ReferenceSpec[] = [
         ...(flags.against ?? []).map((value) => parseReferenceFlag(value, existsSync)),

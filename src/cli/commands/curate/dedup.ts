@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { checkPushFlags, pushRowsIfAsked, type PushFlags } from "../push-flags.js";
 import { describeFilters, pairProgress } from "../../../curate/dedup/pair-progress.js";
-import { checkOutputPaths } from "../../../io/output-paths.js";
 import { deduplicateRows } from "../../../curate/dedup/dedup.js";
 import { rowLocator } from "../../../io/row-location.js";
 import { readRows, writeRows } from "../../../io/rows.js";
 import { interruptSignal } from "../../interrupt.js";
 import { terminalProgress } from "../../progress.js";
-import { addJoinFlags } from "./join-flags.js";
+import { addJoinFlags, checkJoinOutputs } from "./join-flags.js";
 import { printNote } from "../../output.js";
 
 interface DedupFlags extends PushFlags {
@@ -36,10 +35,7 @@ export function registerCurateDedup(curate: Command): void {
     .action(async (flags: DedupFlags) => {
       checkPushFlags(flags);
       const started = performance.now();
-      checkOutputPaths(
-        { path: flags.out, kind: "rows", key: "--out", example: "--out kept.jsonl" },
-        { path: flags.pairs, kind: "rows", key: "--pairs", example: "--pairs pairs.jsonl" },
-      );
+      checkJoinOutputs(flags);
       const rows = await readRows(flags.in);
       const progress = pairProgress("dedup", terminalProgress({ quiet: flags.quiet }));
       const result = await deduplicateRows(rows, flags.column, {

@@ -3,6 +3,7 @@ import {
   DEFAULT_SIMILARITY_THRESHOLD,
   SimilarityThreshold,
 } from "../../../curate/dedup/threshold.js";
+import { checkOutputPaths } from "../../../io/output-paths.js";
 import { flagError, integerFlag } from "../../flags.js";
 
 /** Commander parser for --threshold: a decimal from 0 to 100, kept as written (exact). */
@@ -32,4 +33,12 @@ export function addJoinFlags(command: Command, pairsHelp: string): Command {
       integerFlag({ min: 0, max: 256 }),
     )
     .option("-q, --quiet", "no progress bar");
+}
+
+/** Checks the outputs of addJoinFlags (kept rows and pairs) before any work. */
+export function checkJoinOutputs(flags: { out: string; pairs?: string }): void {
+  checkOutputPaths(
+    { path: flags.out, kind: "rows", key: "--out", example: "--out kept.jsonl" },
+    { path: flags.pairs, kind: "rows", key: "--pairs", example: "--pairs pairs.jsonl" },
+  );
 }
