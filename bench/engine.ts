@@ -228,6 +228,7 @@ function measuringBackend(
           insertedSinceLastCall = 0;
           return result;
         },
+        probe: (text, request) => sequence.probe(text, request),
         dispose: () => sequence.dispose(),
         [Symbol.asyncDispose]: () => sequence.dispose(),
       };

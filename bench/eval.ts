@@ -193,6 +193,7 @@ function metered(backend: Backend, meter: Measured): Backend {
         },
         generate: (request) => measure(() => sequence.generate(request)),
         append: (text, appendOptions) => measure(() => sequence.append(text, appendOptions)),
+        probe: (text, request) => measure(() => sequence.probe(text, request)),
         dispose: () => sequence.dispose(),
         [Symbol.asyncDispose]: () => sequence.dispose(),
       };

@@ -3,6 +3,7 @@ import type {
   GenerateRequest,
   GenerateResult,
   GenerationSequence,
+  ProbeResult,
 } from "../../src/backends/types.js";
 import { toyTokenize, type ModelScript } from "../../test/support/scripted-backend.js";
 
@@ -27,6 +28,41 @@ export function createInstantBackend(script: ModelScript): Backend {
     return entry;
   };
 
+  const complete = (prompt: string, request: GenerateRequest): GenerateResult => {
+    const wanted = script(prompt, 0);
+    const { tokens, ends } = tokenize(wanted);
+    let limit = Math.min(tokens.length, request.maxTokens);
+    let stopAt = -1;
+    let stopString: string | undefined;
+    for (const stop of request.stop) {
+      const index = wanted.indexOf(stop);
+      if (index !== -1 && (stopAt === -1 || index < stopAt)) {
+        stopAt = index;
+        stopString = stop;
+      }
+    }
+    if (stopString !== undefined) {
+      // Tokens up to the one that completes the stop string.
+      let count = 0;
+      while (count < tokens.length && ends[count]! < stopAt + stopString.length) count++;
+      if (count + 1 <= limit) {
+        return {
+          text: wanted.slice(0, stopAt),
+          tokens: count + 1,
+          finishReason: "stop",
+          stopString,
+        };
+      }
+    }
+    limit = Math.min(limit, tokens.length);
+    const generated = limit === 0 ? "" : wanted.slice(0, ends[limit - 1]!);
+    return {
+      text: generated,
+      tokens: limit,
+      finishReason: limit >= request.maxTokens ? "length" : "stop",
+    };
+  };
+
   const openSequence = async (prompt: string): Promise<GenerationSequence> => {
     let text = prompt;
     const sequence: GenerationSequence = {
@@ -35,40 +71,17 @@ export function createInstantBackend(script: ModelScript): Backend {
       },
       promptTokens: Math.ceil(prompt.length / 4),
       async generate(request: GenerateRequest): Promise<GenerateResult> {
-        const wanted = script(text, 0);
-        const { tokens, ends } = tokenize(wanted);
-        let limit = Math.min(tokens.length, request.maxTokens);
-        let stopAt = -1;
-        let stopString: string | undefined;
-        for (const stop of request.stop) {
-          const index = wanted.indexOf(stop);
-          if (index !== -1 && (stopAt === -1 || index < stopAt)) {
-            stopAt = index;
-            stopString = stop;
-          }
-        }
-        if (stopString !== undefined) {
-          // Tokens up to the one that completes the stop string.
-          let count = 0;
-          while (count < tokens.length && ends[count]! < stopAt + stopString.length) count++;
-          if (count + 1 <= limit) {
-            const kept = wanted.slice(0, stopAt);
-            text += kept;
-            return { text: kept, tokens: count + 1, finishReason: "stop", stopString };
-          }
-        }
-        limit = Math.min(limit, tokens.length);
-        const generated = limit === 0 ? "" : wanted.slice(0, ends[limit - 1]!);
-        text += generated;
-        return {
-          text: generated,
-          tokens: limit,
-          finishReason: limit >= request.maxTokens ? "length" : "stop",
-        };
+        const result = complete(text, request);
+        text += result.text;
+        return result;
       },
       async append(extra: string) {
         text += extra;
         return tokenize(extra).tokens.length;
+      },
+      async probe(extra: string, request: GenerateRequest): Promise<ProbeResult> {
+        const result = complete(text + extra, request);
+        return { ...result, textTokens: tokenize(extra).tokens.length, reReadTokens: 0 };
       },
       async dispose() {},
       async [Symbol.asyncDispose]() {},

@@ -39,6 +39,12 @@ export interface GenerateRequest {
   signal?: AbortSignal;
   /** Called with each new piece of text as it is generated (never includes stop strings). */
   onText?: (chunk: string) => void;
+  /**
+   * Called with the id of each generated token, in order (stop-string tokens included), by
+   * backends that know them (embedded). OpenAI-compatible servers in text mode report no ids, so
+   * it is never called there: callers fall back to the text.
+   */
+  onToken?: (token: number) => void;
 }
 
 export interface GenerateResult {
@@ -52,6 +58,18 @@ export interface GenerateResult {
   finishReason: FinishReason;
   /** Which stop string ended the call, when one did. */
   stopString?: string;
+}
+
+/** What a probe generated, and what it cost beyond its generated tokens. */
+export interface ProbeResult extends GenerateResult {
+  /** Tokens of the probe text, fed to the model and discarded with the rest of the probe. */
+  textTokens: number;
+  /**
+   * Tokens of the sequence itself that the probe makes the model read again: 1 on the embedded
+   * backend (the token before the probe, whose next-token logits the probe overwrote, is fed again
+   * with the next call), 0 over HTTP (the probe is a side request; the sequence is untouched).
+   */
+  reReadTokens: number;
 }
 
 export interface GenerationSequence extends AsyncDisposable {
@@ -68,6 +86,14 @@ export interface GenerationSequence extends AsyncDisposable {
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /** Insert literal text; returns how many tokens it adds (no special tokens added). */
   append(text: string, options?: { signal?: AbortSignal }): Promise<number>;
+  /**
+   * Generate on a branch and discard it: as if `text` were appended and `generate(request)` run,
+   * but afterwards the sequence is exactly as before (its text, and what the next call generates).
+   * Embedded: the probe's tokens are erased from the KV cache, nothing before them is read again
+   * but the one token of `reReadTokens`. HTTP: a side request on the text so far plus `text`, so
+   * the server's prefix cache hits. Used by the engine's answer probes.
+   */
+  probe(text: string, request: GenerateRequest): Promise<ProbeResult>;
   dispose(): Promise<void>;
 }
 

@@ -37,6 +37,8 @@ export interface BackendContractOptions {
 const FREE_TOKENS = 24;
 const MIN_FREE_TOKENS = 6;
 const NEVER_GENERATED = "\u0000never-generated\u0000";
+/** What the engine appends for an answer probe (m1's forced answer prefix). */
+const PROBE_TEXT = "\n<|im_start|>answer\nFinal Answer:";
 
 interface Generation {
   result: GenerateResult;
@@ -291,6 +293,99 @@ export function runBackendContract(
       }
     });
 
+    // ---- answer probes: generate on a branch, then the sequence is as if none had run ----
+
+    /** Some generated text, then probes or not, then more: the sequence's view of it all. */
+    const probedRun = (probes: number) =>
+      withSequence(async (sequence) => {
+        const first = await generate(sequence, { maxTokens: 3 });
+        const before = sequence.text;
+        const results = [];
+        for (let index = 0; index < probes; index++) {
+          results.push(await sequence.probe(PROBE_TEXT, { maxTokens: 3, stop: [], sampling }));
+          expect(sequence.text).toBe(before);
+        }
+        const second = await generate(sequence, { maxTokens: 4 });
+        return {
+          results,
+          text: sequence.text,
+          calls: [first.result, second.result],
+          evaluated: sequence.evaluatedTokens,
+        };
+      });
+
+    it("probes on a branch: the text, what it generates next and its token counts stay as without", async () => {
+      const plain = await probedRun(0);
+      for (const probes of [1, 3]) {
+        const probed = await probedRun(probes);
+        expect(probed.text).toBe(plain.text);
+        expect(probed.calls).toEqual(plain.calls);
+        for (const result of probed.results) {
+          expect(result.textTokens).toBe(await backend.countTokens(PROBE_TEXT));
+          expect(result.tokens).toBeLessThanOrEqual(3);
+          expect([0, 1]).toContain(result.reReadTokens);
+        }
+        if (backend.capabilities.evaluatedTokens) {
+          // Every token a probe fed or generated, and what restoring read again: nothing hidden.
+          const probeCost = probed.results.reduce(
+            (sum, result) => sum + result.textTokens + result.tokens + result.reReadTokens,
+            0,
+          );
+          expect(probed.evaluated! - plain.evaluated!).toBe(probeCost);
+        }
+      }
+    });
+
+    it("generates in a probe what appending its text and generating would", async () => {
+      const appended = await withSequence(async (sequence) => {
+        await generate(sequence, { maxTokens: 3 });
+        await sequence.append(PROBE_TEXT);
+        return (await generate(sequence, { maxTokens: FREE_TOKENS })).result;
+      });
+      const probe = await withSequence(async (sequence) => {
+        await generate(sequence, { maxTokens: 3 });
+        const pieces: string[] = [];
+        const result = await sequence.probe(PROBE_TEXT, {
+          maxTokens: FREE_TOKENS,
+          stop: [],
+          sampling,
+          onText: (piece) => pieces.push(piece),
+        });
+        expect(pieces.join("")).toBe(result.text);
+        return result;
+      });
+      expect([probe.text, probe.tokens, probe.finishReason]).toEqual([
+        appended.text,
+        appended.tokens,
+        appended.finishReason,
+      ]);
+    });
+
+    it("ends a probe on a stop string, which is not in its text nor the sequence", async () => {
+      await withSequence(async (sequence) => {
+        await generate(sequence, { maxTokens: 3 });
+        const before = sequence.text;
+        const request = { maxTokens: FREE_TOKENS, stop: [] as string[], sampling };
+        const free = await sequence.probe(PROBE_TEXT, request);
+        const stop = stopStringIn(free.text);
+        const cut = await sequence.probe(PROBE_TEXT, { ...request, stop: [stop] });
+        expect(cut).toMatchObject({
+          text: free.text.slice(0, free.text.indexOf(stop)),
+          finishReason: "stop",
+        });
+        expect(sequence.text).toBe(before);
+      });
+    });
+
+    it("reports token ids, where it does, one per generated token", async () => {
+      await withSequence(async (sequence) => {
+        const ids: number[] = [];
+        const { result } = await generate(sequence, { onToken: (id) => ids.push(id) });
+        if (ids.length > 0) expect(ids).toHaveLength(result.tokens);
+        expect(ids.every((id) => Number.isInteger(id))).toBe(true);
+      });
+    });
+
     it("disposes a sequence twice, after which it refuses work with a typed error", async () => {
       const sequence = await backend.openSequence(prompt);
       await sequence.dispose();
@@ -298,6 +393,9 @@ export function runBackendContract(
       await sequence[Symbol.asyncDispose]();
       await expect(generate(sequence, { maxTokens: 1 })).rejects.toBeInstanceOf(M1Error);
       await expect(sequence.append("Wait")).rejects.toBeInstanceOf(M1Error);
+      await expect(
+        sequence.probe("Wait", { maxTokens: 1, stop: [], sampling }),
+      ).rejects.toBeInstanceOf(M1Error);
       expect(sequence.text).toBe(prompt);
     });
 

@@ -4,6 +4,7 @@ import type {
   GenerateRequest,
   GenerateResult,
   GenerationSequence,
+  ProbeResult,
 } from "../../src/backends/types.js";
 import { CancelledError, ConfigError, M1Error } from "../../src/errors.js";
 
@@ -19,6 +20,18 @@ const TOKEN_PATTERN = /<\|[^|>]*\|>|[A-Za-z]+|\d|\s|[^\sA-Za-z\d]/gu;
 
 export function toyTokenize(text: string): string[] {
   return text.match(TOKEN_PATTERN) ?? [];
+}
+
+const toyIds = new Map<string, number>();
+
+/** A stable id per distinct toy token (what `onToken` reports). */
+export function toyTokenId(token: string): number {
+  let id = toyIds.get(token);
+  if (id === undefined) {
+    id = toyIds.size;
+    toyIds.set(token, id);
+  }
+  return id;
 }
 
 export interface ScriptedCall {
@@ -40,6 +53,47 @@ export function createScriptedBackend(
   const calls: ScriptedCall[] = [];
   let callCount = 0;
   let closed = false;
+
+  const checkRequest = (request: GenerateRequest) => {
+    if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
+      throw new ConfigError(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
+    }
+    if (request.signal?.aborted) throw new CancelledError();
+  };
+
+  /** What the script writes after `prompt`, cut by maxTokens and stop strings as a server would. */
+  const complete = (prompt: string, request: GenerateRequest): GenerateResult => {
+    calls.push({
+      prompt,
+      maxTokens: request.maxTokens,
+      stop: request.stop,
+      suppressStopForTokens: request.suppressStopForTokens,
+    });
+    const wanted = toyTokenize(script(prompt, callCount++));
+    let generated = "";
+    let tokens = 0;
+    for (const token of wanted) {
+      if (tokens >= request.maxTokens) break;
+      generated += token;
+      tokens++;
+      const suppressed = (request.suppressStopForTokens ?? 0) >= tokens;
+      const stop = request.stop.find((candidate) => generated.includes(candidate));
+      if (stop === undefined || !suppressed) request.onToken?.(toyTokenId(token));
+      if (stop !== undefined && !suppressed) {
+        const kept = generated.slice(0, generated.indexOf(stop));
+        request.onText?.(kept);
+        return { text: kept, tokens, finishReason: "stop", stopString: stop };
+      }
+      if (stop !== undefined && suppressed) {
+        // A suppressed stop string is refused: drop it as a real token ban would.
+        generated = generated.slice(0, generated.indexOf(stop));
+        tokens--;
+      }
+    }
+    request.onText?.(generated);
+    const finishReason = tokens >= request.maxTokens ? "length" : "stop";
+    return { text: generated, tokens, finishReason };
+  };
 
   const openSequence = async (
     prompt: string,
@@ -64,45 +118,12 @@ export function createScriptedBackend(
       },
       async generate(request: GenerateRequest): Promise<GenerateResult> {
         assertUsable();
-        if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
-          throw new ConfigError(
-            `maxTokens must be a whole number above 0, got ${request.maxTokens}`,
-          );
-        }
-        if (request.signal?.aborted) throw new CancelledError();
-        calls.push({
-          prompt: text,
-          maxTokens: request.maxTokens,
-          stop: request.stop,
-          suppressStopForTokens: request.suppressStopForTokens,
-        });
-        const wanted = toyTokenize(script(text, callCount++));
-        let generated = "";
-        let tokens = 0;
-        for (const token of wanted) {
-          if (tokens >= request.maxTokens) break;
-          generated += token;
-          tokens++;
-          const suppressed = (request.suppressStopForTokens ?? 0) >= tokens;
-          const stop = request.stop.find((candidate) => generated.includes(candidate));
-          if (stop !== undefined && !suppressed) {
-            const kept = generated.slice(0, generated.indexOf(stop));
-            text += kept;
-            evaluatedTokens += toyTokenize(kept).length;
-            request.onText?.(kept);
-            return { text: kept, tokens, finishReason: "stop", stopString: stop };
-          }
-          if (stop !== undefined && suppressed) {
-            // A suppressed stop string is refused: drop it as a real token ban would.
-            generated = generated.slice(0, generated.indexOf(stop));
-            tokens--;
-          }
-        }
-        text += generated;
-        evaluatedTokens += tokens;
-        request.onText?.(generated);
-        const finishReason = tokens >= request.maxTokens ? "length" : "stop";
-        return { text: generated, tokens, finishReason };
+        checkRequest(request);
+        const result = complete(text, request);
+        text += result.text;
+        // Every generated token went through the model, stop-string tokens included.
+        evaluatedTokens += result.tokens;
+        return result;
       },
       async append(extra: string, appendOptions: { signal?: AbortSignal } = {}): Promise<number> {
         assertUsable();
@@ -111,6 +132,15 @@ export function createScriptedBackend(
         const count = toyTokenize(extra).length;
         evaluatedTokens += count;
         return count;
+      },
+      async probe(extra: string, request: GenerateRequest): Promise<ProbeResult> {
+        assertUsable();
+        checkRequest(request);
+        const textTokens = toyTokenize(extra).length;
+        const result = complete(text + extra, request);
+        // The probe's text and generated tokens go through the "model"; the sequence stays as it was.
+        evaluatedTokens += textTokens + result.tokens;
+        return { ...result, textTokens, reReadTokens: 0 };
       },
       async dispose() {
         disposed = true;

@@ -17,9 +17,16 @@ import type {
   GenerateRequest,
   GenerateResult,
   GenerationSequence,
+  ProbeResult,
 } from "../types.js";
 import { IncrementalDetokenizer } from "./incremental-detokenizer.js";
 import { StopStringMatcher, type StopMatch } from "./stop-matcher.js";
+
+function checkMaxTokens(request: GenerateRequest): void {
+  if (!Number.isInteger(request.maxTokens) || request.maxTokens <= 0) {
+    throw new ConfigError(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
+  }
+}
 
 /** What a sequence needs from the backend that opened it. */
 export interface SequenceHost {
@@ -116,13 +123,51 @@ export class LlamaCppSequence implements GenerationSequence {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.assertUsable();
-    if (!Number.isInteger(request.maxTokens) || request.maxTokens <= 0) {
-      throw new ConfigError(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
-    }
+    checkMaxTokens(request);
     if (request.signal?.aborted) return { text: "", tokens: 0, finishReason: "abort" };
     this.busy = true;
     try {
       return await this.runGeneration(request);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Generate after `text` on a branch of this sequence, then erase the branch from the KV cache.
+   * The branch starts after exactly one token of the sequence (anything else pending is fed into
+   * the sequence first, as the next call would); that token is fed with the probe and, since the
+   * probe overwrote its next-token logits, fed once more by the next call: `reReadTokens` = 1.
+   */
+  async probe(text: string, request: GenerateRequest): Promise<ProbeResult> {
+    this.assertUsable();
+    checkMaxTokens(request);
+    const aborted = { text: "", tokens: 0, finishReason: "abort" as const };
+    if (request.signal?.aborted) return { ...aborted, textTokens: 0, reReadTokens: 0 };
+    this.busy = true;
+    try {
+      const probeTokens = this.model.tokenize(text, true);
+      this.checkRoom(this.pending.length + probeTokens.length, request.maxTokens);
+      const branch = await this.settleToOnePendingToken();
+      const branchStart = this.sequence.nextTokenIndex;
+      const textBefore = this.textSoFar;
+      this.pending = [branch, ...probeTokens.map((token) => ({ token, counted: false }))];
+      let result: GenerateResult;
+      let fed = false;
+      try {
+        result = await this.runGeneration(request);
+      } finally {
+        fed = this.sequence.nextTokenIndex > branchStart;
+        if (fed) {
+          await this.sequence.eraseContextTokenRanges([
+            { start: branchStart, end: this.sequence.nextTokenIndex },
+          ]);
+        }
+        // Fed with the probe, the branch token is read again (and counted again) by the next call.
+        this.pending = [fed ? { token: branch.token, counted: false } : branch];
+        this.textSoFar = textBefore;
+      }
+      return { ...result, textTokens: probeTokens.length, reReadTokens: fed ? 1 : 0 };
     } finally {
       this.busy = false;
     }
@@ -202,6 +247,7 @@ export class LlamaCppSequence implements GenerationSequence {
         const token = step.value;
         generated.push(token);
         this.evaluated++;
+        request.onToken?.(token);
         if (this.host.isEndOfGeneration(token)) {
           outcome = {
             finishReason: "stop",
@@ -298,6 +344,31 @@ export class LlamaCppSequence implements GenerationSequence {
     for (const token of this.model.tokenize(leftover, true)) {
       this.pending.push({ token, counted: false });
     }
+  }
+
+  /**
+   * Leave exactly one token pending (the token a branch starts after): extra pending tokens are
+   * fed into the sequence now, and with none pending the last context token is taken back to be
+   * read again, as `takeInput` would do for the next call. Returns that token, taken off `pending`.
+   */
+  private async settleToOnePendingToken(): Promise<PendingToken> {
+    if (this.pending.length === 0) {
+      const [last] = await this.takeInput();
+      return last!;
+    }
+    if (this.pending.length > 1) {
+      const ahead = this.pending.slice(0, -1);
+      try {
+        await this.sequence.evaluateWithoutGeneratingNewTokens(ahead.map(({ token }) => token));
+      } catch (error) {
+        throw this.callError(error);
+      }
+      this.evaluated += ahead.filter(({ counted }) => !counted).length;
+      this.pending = this.pending.slice(-1);
+    }
+    const [only] = this.pending;
+    this.pending = [];
+    return only!;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { CancelledError, ConfigError, M1Error } from "../../errors.js";
 import type { TokenCounter } from "../../tokenizers/types.js";
-import type { GenerateRequest, GenerateResult, GenerationSequence } from "../types.js";
+import type { GenerateRequest, GenerateResult, GenerationSequence, ProbeResult } from "../types.js";
 import type { CompletionClient, ServerPin } from "./completion-client.js";
 
 /** What every sequence of one backend shares. */
@@ -52,6 +52,32 @@ export class HttpSequence implements GenerationSequence {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.assertUsable();
+    const result = await this.complete(this.currentText, request);
+    if (this.promptTokenCount === undefined) {
+      this.promptTokenCount =
+        result.promptTokens ??
+        (await this.context.tokenizer.countTokens(this.initialPrompt, { signal: request.signal }));
+    }
+    this.currentText += result.generated.text;
+    return result.generated;
+  }
+
+  /**
+   * A side request on the text so far plus `text`: the sequence is not touched, and the request
+   * shares its prefix with the sequence's own, so the server's prefix cache hits.
+   */
+  async probe(text: string, request: GenerateRequest): Promise<ProbeResult> {
+    this.assertUsable();
+    const textTokens = await this.context.tokenizer.countTokens(text, { signal: request.signal });
+    const { generated } = await this.complete(this.currentText + text, request);
+    return { ...generated, textTokens, reReadTokens: 0 };
+  }
+
+  /** One completion on `prompt`, with its generated tokens counted. */
+  private async complete(
+    prompt: string,
+    request: GenerateRequest,
+  ): Promise<{ generated: GenerateResult; promptTokens?: number }> {
     if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
       throw new ConfigError(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
     }
@@ -61,7 +87,7 @@ export class HttpSequence implements GenerationSequence {
       this.pin,
       {
         model: context.modelName,
-        prompt: this.currentText,
+        prompt,
         maxTokens: request.maxTokens,
         stop: request.stop,
         sampling: request.sampling,
@@ -78,17 +104,14 @@ export class HttpSequence implements GenerationSequence {
       context.warnOnce(NO_USAGE_WARNING);
       tokens = await context.tokenizer.countTokens(outcome.text, { signal: request.signal });
     }
-    if (this.promptTokenCount === undefined) {
-      this.promptTokenCount =
-        outcome.promptTokens ??
-        (await context.tokenizer.countTokens(this.initialPrompt, { signal: request.signal }));
-    }
-    this.currentText += outcome.text;
     return {
-      text: outcome.text,
-      tokens,
-      finishReason: outcome.finishReason,
-      ...(outcome.stopString === undefined ? {} : { stopString: outcome.stopString }),
+      generated: {
+        text: outcome.text,
+        tokens,
+        finishReason: outcome.finishReason,
+        ...(outcome.stopString === undefined ? {} : { stopString: outcome.stopString }),
+      },
+      ...(outcome.promptTokens === undefined ? {} : { promptTokens: outcome.promptTokens }),
     };
   }
 
