@@ -8,6 +8,13 @@ import type {
 import { CancelledError, ConfigError, M1Error } from "../errors.js";
 import type { ThinkingFormat } from "./thinking-formats.js";
 import type { GenerationRecord } from "./record.js";
+import {
+  textAsAnswer,
+  ThinkingMonitor,
+  type AdaptiveSettings,
+  type ProbeEvent,
+  type StopReason,
+} from "./adaptive.js";
 
 /** Everything that controls thinking for one question. Names follow m1's config keys in camelCase. */
 export interface BudgetForcingSettings {
@@ -23,6 +30,8 @@ export interface BudgetForcingSettings {
   /** Refuse to end thinking before this many thinking tokens (0: off). */
   minThinkingTokens: number;
   sampling: SamplingOptions;
+  /** Ours: answer probes, early exit, loop cut-off (absent: off, thinking runs as m1's). */
+  adaptive?: AdaptiveSettings;
 }
 
 export type EngineEvent =
@@ -33,7 +42,8 @@ export type EngineEvent =
       reason: InsertReason;
       text: string;
       tokens: number;
-    };
+    }
+  | ProbeEvent;
 
 export type InsertReason = "wait" | "min-thinking-wait" | "newline" | "answer-prefix";
 
@@ -46,6 +56,11 @@ export interface GenerateWithBudgetOptions {
    * In baseline mode they end the output (a Wait round still follows, as after any stop).
    */
   answerStop?: readonly string[];
+  /**
+   * Reads the answer from a probe's response text ("" when there is none): eval passes m1's
+   * scorer here. Default: the text itself, trimmed (probes then agree when their text does).
+   */
+  extractAnswer?: (responseText: string) => string;
 }
 
 /**
@@ -66,12 +81,89 @@ export function validateBudgetForcingSettings(settings: BudgetForcingSettings): 
   wholeNumber(settings.answerBudget, "max_new_answer_tokens", 1, 1024);
   wholeNumber(settings.waitRounds, "keep_think_below_budget_times", 0, 2);
   wholeNumber(settings.minThinkingTokens, "min_thinking_tokens", 0, 0);
+  if (settings.adaptive) validateAdaptiveSettings(settings.adaptive, settings.thinkingBudget);
   if (settings.waitRounds > 0 && settings.waitText.length === 0) {
     throw new ConfigError(waitTextProblem(settings.waitRounds), {
       key: "keep_think_below_budget_str",
       fix: "use e.g. keep_think_below_budget_str: Wait",
     });
   }
+}
+
+function validateAdaptiveSettings(adaptive: AdaptiveSettings, budget: number): void {
+  const problem = adaptiveSettingsProblem(adaptive, budget);
+  if (problem) throw new ConfigError(problem.message, { key: problem.key, fix: problem.fix });
+}
+
+/**
+ * What is wrong with adaptive settings under a thinking budget, if anything (config validation
+ * names the same keys where users give them).
+ */
+export function adaptiveSettingsProblem(
+  adaptive: AdaptiveSettings,
+  budget: number,
+): { key: string; message: string; fix: string } | undefined {
+  const { probeEvery, probeTokens, earlyExitPatience, loopCutoff } = adaptive;
+  if (probeEvery !== null && (!Number.isInteger(probeEvery) || probeEvery < 1)) {
+    return {
+      key: "probe_every",
+      message: `${probeEvery} is not a whole number above 0`,
+      fix: "use e.g. probe_every: 256",
+    };
+  }
+  if (probeEvery !== null && probeEvery > budget) {
+    return {
+      key: "probe_every",
+      message: `${probeEvery} is above the thinking budget ${budget}, so no probe would run`,
+      fix: `use a probe_every of at most ${budget}, e.g. ${Math.max(1, Math.floor(budget / 4))}`,
+    };
+  }
+  if (!Number.isInteger(probeTokens) || probeTokens < 1) {
+    return {
+      key: "probe_tokens",
+      message: `${probeTokens} is not a whole number above 0`,
+      fix: "use e.g. probe_tokens: 16",
+    };
+  }
+  if (!Number.isInteger(earlyExitPatience) || earlyExitPatience < 0) {
+    return {
+      key: "early_exit_patience",
+      message: `${earlyExitPatience} is not a whole number of at least 0`,
+      fix: "use e.g. early_exit_patience: 2",
+    };
+  }
+  if (earlyExitPatience > 0 && probeEvery === null) {
+    return {
+      key: "early_exit_patience",
+      message: "early exit needs answer probes, but probe_every is not set",
+      fix: "set probe_every too, e.g. probe_every: 256",
+    };
+  }
+  if (loopCutoff !== null) {
+    const { ngram, repeats } = loopCutoff;
+    if (!Number.isInteger(ngram) || ngram < 1) {
+      return {
+        key: "loop_cutoff",
+        message: `ngram ${ngram} is not a whole number above 0`,
+        fix: "use e.g. loop_cutoff: {ngram: 16, repeats: 3}",
+      };
+    }
+    if (!Number.isInteger(repeats) || repeats < 2) {
+      return {
+        key: "loop_cutoff",
+        message: `repeats ${repeats} is not a whole number of at least 2 (one span is no loop)`,
+        fix: "use e.g. loop_cutoff: {ngram: 16, repeats: 3}",
+      };
+    }
+    if (ngram * repeats > budget) {
+      return {
+        key: "loop_cutoff",
+        message: `ngram x repeats = ${ngram * repeats} is above the thinking budget ${budget}, so it could never fire`,
+        fix: `keep ngram x repeats at most ${budget}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 /** The problem with an empty Wait text when `rounds` Wait rounds are asked for. */
@@ -119,6 +211,8 @@ interface ThinkingState {
   finishReason: FinishReason;
   waitRounds: number;
   minThinkingWaits: number;
+  /** Set when the monitor ended thinking before the model or the budget did. */
+  cutBy?: Extract<StopReason, "converged" | "loop">;
 }
 
 /** Generate within what is left of the budget, then run up to K Wait rounds (m1's keep_think). */
@@ -129,6 +223,7 @@ async function thinkWithWaits(
   phase: "thinking" | "answer",
   stop: readonly string[],
   options: GenerateWithBudgetOptions,
+  monitor?: ThinkingMonitor,
 ): Promise<ThinkingState> {
   const { signal, onEvent } = options;
   const budget = settings.thinkingBudget;
@@ -142,20 +237,32 @@ async function thinkWithWaits(
     minThinkingWaits: 0,
   };
 
+  /** Think until the model stops, the budget is spent, or the monitor ends thinking. */
   const generate = async () => {
-    const result = await sequence.generate({
-      maxTokens: budget - state.tokens,
-      stop,
-      sampling: settings.sampling,
-      suppressStopForTokens:
-        minimum > 0 && !emulateMinimum ? Math.max(0, minimum - state.tokens) : undefined,
-      signal,
-      onText: onEvent ? (text) => onEvent({ type: "text", phase, text }) : undefined,
-    });
-    throwIfUnusable(result);
-    state.text += result.text;
-    state.tokens += result.tokens;
-    state.finishReason = result.finishReason;
+    for (;;) {
+      const left = budget - state.tokens;
+      const result = await sequence.generate({
+        maxTokens: monitor ? monitor.chunkLimit(state.tokens, left) : left,
+        stop,
+        sampling: settings.sampling,
+        suppressStopForTokens:
+          minimum > 0 && !emulateMinimum ? Math.max(0, minimum - state.tokens) : undefined,
+        signal,
+        onText: onEvent ? (text) => onEvent({ type: "text", phase, text }) : undefined,
+        onToken: monitor?.onToken,
+      });
+      throwIfUnusable(result);
+      state.text += result.text;
+      state.tokens += result.tokens;
+      state.finishReason = result.finishReason;
+      if (!monitor) return;
+      state.cutBy = await monitor.afterChunk(result, {
+        text: state.text,
+        tokens: state.tokens,
+        budget,
+      });
+      if (state.cutBy || result.finishReason !== "length" || state.tokens >= budget) return;
+    }
   };
 
   /** Insert the Wait text unless it would reach the budget; true when inserted. */
@@ -165,6 +272,7 @@ async function thinkWithWaits(
     // m1's corner case: when adding the Wait text reaches the budget, this sequence stops thinking.
     if (state.tokens + waitTokens >= budget) return false;
     await sequence.append(wait, { signal });
+    monitor?.noteInserted();
     state.text += wait;
     state.tokens += waitTokens;
     onEvent?.({ type: "inserted", phase, reason, text: wait, tokens: waitTokens });
@@ -173,12 +281,17 @@ async function thinkWithWaits(
 
   await generate();
   // Minimum thinking over HTTP: the server cannot refuse a stop string, so continue with Wait.
-  while (emulateMinimum && state.finishReason === "stop" && state.tokens < minimum) {
+  while (
+    !state.cutBy &&
+    emulateMinimum &&
+    state.finishReason === "stop" &&
+    state.tokens < minimum
+  ) {
     if (!(await insertWait("min-thinking-wait"))) break;
     state.minThinkingWaits++;
     await generate();
   }
-  while (state.waitRounds < settings.waitRounds && state.tokens < budget) {
+  while (!state.cutBy && state.waitRounds < settings.waitRounds && state.tokens < budget) {
     if (!(await insertWait("wait"))) break;
     state.waitRounds++;
     await generate();
@@ -194,6 +307,18 @@ async function runThinking(
 ): Promise<GenerationRecord> {
   const { signal, onEvent } = options;
   const format = settings.thinkingFormat;
+  const monitor = settings.adaptive
+    ? new ThinkingMonitor({
+        settings: settings.adaptive,
+        format,
+        sequence,
+        sampling: settings.sampling,
+        extractAnswer: options.extractAnswer ?? textAsAnswer,
+        minimumTokens: Math.min(settings.minThinkingTokens, settings.thinkingBudget),
+        signal,
+        onProbe: onEvent,
+      })
+    : undefined;
   const thinking = await thinkWithWaits(
     backend,
     sequence,
@@ -201,6 +326,7 @@ async function runThinking(
     "thinking",
     format.stopStrings,
     options,
+    monitor,
   );
 
   let thinkingText = thinking.text;
@@ -240,6 +366,9 @@ async function runThinking(
     thinking_tokens: thinking.tokens,
     answer_tokens: answer.tokens,
     prompt_tokens: sequence.promptTokens,
+    stopped_by: thinking.cutBy ?? (thinking.finishReason === "length" ? "budget" : "model"),
+    probe_answers: monitor?.probes ?? [],
+    probe_tokens_total: monitor?.probeTokensTotal ?? 0,
     ...(sequence.evaluatedTokens === undefined
       ? {}
       : { evaluated_tokens: sequence.evaluatedTokens }),
@@ -272,6 +401,9 @@ async function runBaseline(
     thinking_tokens: 0,
     answer_tokens: output.tokens,
     prompt_tokens: sequence.promptTokens,
+    stopped_by: output.finishReason === "length" ? "budget" : "model",
+    probe_answers: [],
+    probe_tokens_total: 0,
     ...(sequence.evaluatedTokens === undefined
       ? {}
       : { evaluated_tokens: sequence.evaluatedTokens }),

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { waitTextProblem, type BudgetForcingSettings } from "./budget-forcing.js";
+import type { AdaptiveSettings } from "./adaptive.js";
+import {
+  adaptiveSettingsProblem,
+  waitTextProblem,
+  type BudgetForcingSettings,
+} from "./budget-forcing.js";
 import {
   M1_THINKING_FORMAT,
   THINKING_FORMAT_NAMES,
@@ -23,6 +28,8 @@ export const M1_GENERATION_DEFAULTS = {
   min_thinking_tokens: 0,
   /** Ours: m1's own ChatML thinking delimiters. */
   thinking_format: "m1",
+  /** Ours: tokens each answer probe may generate. */
+  probe_tokens: 16,
 } as const;
 
 const tokens = z.number().int().positive();
@@ -64,6 +71,29 @@ export const generationSettingsShape = {
     .nullable()
     .default(null)
     .meta({ examples: ["Considering the limited time, I will answer now."] }),
+  /** Ask for the answer as it stands every this many thinking tokens (null: no probes). */
+  probe_every: tokens
+    .nullable()
+    .default(null)
+    .meta({ examples: [64] }),
+  /** Tokens each answer probe may generate. */
+  probe_tokens: tokens.default(M1_GENERATION_DEFAULTS.probe_tokens),
+  /** End thinking when this many probes in a row agree (0: probe and record only). */
+  early_exit_patience: z
+    .number()
+    .int()
+    .nonnegative()
+    .nullable()
+    .default(null)
+    .meta({ examples: [2] }),
+  /** End thinking when its last tokens are one span of >= ngram tokens written `repeats` times. */
+  loop_cutoff: z
+    // Ranges are checked with the budget (checkAdaptiveKeys), so the fix shows the whole setting.
+    .object({ ngram: z.number().int(), repeats: z.number().int() })
+    .strict()
+    .nullable()
+    .default(null)
+    .meta({ examples: [{ ngram: 16, repeats: 3 }] }),
 };
 
 /** Wait rounds need a Wait text; added to every schema that holds the generation keys. */
@@ -80,17 +110,83 @@ export function checkWaitText(
   }
 }
 
+/** The adaptive-compute keys as they come out of a schema (null: not given). */
+export interface AdaptiveKeys {
+  probe_every: number | null;
+  probe_tokens: number;
+  early_exit_patience: number | null;
+  loop_cutoff: { ngram: number; repeats: number } | null;
+}
+
+/** The engine's adaptive settings from the keys; undefined when none is on (m1's thinking). */
+export function adaptiveSettings(keys: AdaptiveKeys): AdaptiveSettings | undefined {
+  if (keys.probe_every === null && keys.loop_cutoff === null && keys.early_exit_patience === null) {
+    return undefined;
+  }
+  return {
+    probeEvery: keys.probe_every,
+    probeTokens: keys.probe_tokens,
+    earlyExitPatience: keys.early_exit_patience ?? 0,
+    loopCutoff: keys.loop_cutoff,
+  };
+}
+
+/**
+ * Probe and loop settings must make sense under every thinking budget they run with (one, or a
+ * sweep's): added to every schema that holds the generation keys.
+ */
+export function checkAdaptiveKeys(
+  settings: AdaptiveKeys,
+  budgets: readonly number[],
+  context: z.RefinementCtx,
+): void {
+  const adaptive = adaptiveSettings(settings);
+  if (!adaptive) return;
+  if (settings.early_exit_patience !== null && settings.probe_every === null) {
+    context.addIssue({
+      code: "custom",
+      path: ["probe_every"],
+      message: "early_exit_patience needs answer probes, but probe_every is not set",
+    });
+    return;
+  }
+  for (const budget of budgets) {
+    const problem = adaptiveSettingsProblem(adaptive, budget);
+    if (problem) {
+      context.addIssue({
+        code: "custom",
+        path: problem.key.split("."),
+        message: problem.message,
+      });
+      return;
+    }
+  }
+}
+
 export const generationSettingsSchema = z
   .object(generationSettingsShape)
   .strict()
-  .superRefine(checkWaitText);
+  .superRefine(checkWaitText)
+  .superRefine((settings, context) =>
+    checkAdaptiveKeys(settings, [settings.max_new_tokens], context),
+  );
 export type GenerationSettings = z.output<typeof generationSettingsSchema>;
 
 /** The engine's settings from m1's keys (the thinking format already resolved). */
 export function budgetForcingSettings(
-  settings: Omit<GenerationSettings, "thinking_format" | "forced_close_message">,
+  settings: Omit<
+    GenerationSettings,
+    "thinking_format" | "forced_close_message" | keyof AdaptiveKeys
+  > &
+    Partial<AdaptiveKeys>,
   thinkingFormat: ThinkingFormat,
 ): BudgetForcingSettings {
+  const adaptive = adaptiveSettings({
+    probe_every: settings.probe_every ?? null,
+    probe_tokens: settings.probe_tokens ?? M1_GENERATION_DEFAULTS.probe_tokens,
+    early_exit_patience: settings.early_exit_patience ?? null,
+    loop_cutoff: settings.loop_cutoff ?? null,
+  });
   return {
     thinkingFormat,
     thinkingBudget: settings.max_new_tokens,
@@ -104,6 +200,7 @@ export function budgetForcingSettings(
       frequencyPenalty: settings.frequency_penalty,
       ...(settings.top_p === null ? {} : { topP: settings.top_p }),
     },
+    ...(adaptive ? { adaptive } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FinishReason } from "../backends/types.js";
+import type { ProbeAnswer, StopReason } from "./adaptive.js";
 
 /**
  * What the engine returns for one question. Field names are m1's where m1 had them
@@ -26,4 +27,18 @@ export interface GenerationRecord {
   prompt_tokens: number;
   /** Every token fed through the model, prefill included (embedded backend only). */
   evaluated_tokens?: number;
+  /**
+   * Ours: why thinking ended: `model` (it stopped by itself, after any Wait rounds), `budget`,
+   * `converged` (early exit: probes agreed) or `loop` (loop cut-off). Without thinking, why the
+   * one output call ended (`model` or `budget`).
+   */
+  stopped_by: StopReason;
+  /** Ours: the answer probes, in order (empty without probe_every). */
+  probe_answers: ProbeAnswer[];
+  /**
+   * Ours: every token the probes cost (probe text, generated, and on the embedded backend the one
+   * token re-read per probe), counted apart from num_gen_tokens: evaluated_tokens = prompt_tokens
+   * + num_gen_tokens + probe_tokens_total.
+   */
+  probe_tokens_total: number;
 }

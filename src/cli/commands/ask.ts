@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
 import { openBackend } from "../../backends/factory.js";
 import { flagLayers, parseConfig } from "../../config/index.js";
 import {
@@ -17,6 +18,7 @@ import {
 import { THINKING_FORMAT_NAMES, resolveThinkingFormat } from "../../engine/thinking-formats.js";
 import type { GenerationRecord } from "../../engine/record.js";
 import { ConfigError, InputError } from "../../errors.js";
+import { extractAnswer } from "../../eval/scoring/index.js";
 import { addBackendFlags, backendSettingsFromFlags, type BackendFlags } from "../backend-flags.js";
 import { SHARED_GENERATION_FLAGS } from "../generation-flags.js";
 import { interruptSignal } from "../interrupt.js";
@@ -38,6 +40,10 @@ interface AskFlags extends BackendFlags {
   frequencyPenalty?: string;
   seed?: string;
   forcedCloseMessage?: string;
+  probeEvery?: string;
+  probeTokens?: string;
+  earlyExitPatience?: string;
+  loopCutoff?: string;
   json: boolean;
 }
 
@@ -49,7 +55,27 @@ const GENERATION_FLAGS: ReadonlyArray<readonly [keyof AskFlags, string, keyof Ge
     ["waitText", "--wait-text", "keep_think_below_budget_str"],
     ["answerBudget", "--answer-budget", "max_new_answer_tokens"],
     ...SHARED_GENERATION_FLAGS,
+    ["probeEvery", "--probe-every", "probe_every"],
+    ["probeTokens", "--probe-tokens", "probe_tokens"],
+    ["earlyExitPatience", "--early-exit-patience", "early_exit_patience"],
+    ["loopCutoff", "--loop-cutoff", "loop_cutoff"],
   ];
+
+/**
+ * `--loop-cutoff 16,3` or `--loop-cutoff "{ngram: 16, repeats: 3}"` -> {ngram: 16, repeats: 3};
+ * anything else is left for the schema to judge.
+ */
+function loopCutoffFlag(value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  const pair = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(value);
+  if (pair) return { ngram: Number(pair[1]), repeats: Number(pair[2]) };
+  if (!value.trim().startsWith("{")) return value;
+  try {
+    return parseYaml(value) as unknown;
+  } catch {
+    return value;
+  }
+}
 
 const DEFAULTS = M1_GENERATION_DEFAULTS;
 
@@ -100,6 +126,22 @@ export function registerAsk(program: Command): void {
       "think-tags: text written before </think> when the budget ends thinking (e.g. Qwen3's sentence)",
     )
     .option(
+      "--probe-every <n>",
+      "ask for the answer as it stands every n thinking tokens (answer probes; default off)",
+    )
+    .option(
+      "--probe-tokens <n>",
+      `tokens each answer probe may generate (default ${DEFAULTS.probe_tokens})`,
+    )
+    .option(
+      "--early-exit-patience <k>",
+      "end thinking when k probes in a row give the same answer (0: probe and record only)",
+    )
+    .option(
+      "--loop-cutoff <ngram,repeats>",
+      "end thinking when its last tokens are one span of >= ngram tokens written repeats times",
+    )
+    .option(
       "--json",
       "print the record as one JSON line at the end instead of streaming text",
       false,
@@ -109,7 +151,11 @@ export function registerAsk(program: Command): void {
       generationSettingsSchema,
       flagLayers(
         generationSettingsSchema,
-        GENERATION_FLAGS.map(([property, flag, key]) => ({ flag, key, value: flags[property] })),
+        GENERATION_FLAGS.map(([property, flag, key]) => ({
+          flag,
+          key,
+          value: property === "loopCutoff" ? loopCutoffFlag(flags.loopCutoff) : flags[property],
+        })),
       ),
     );
     const settings = budgetForcingSettings(
@@ -141,6 +187,11 @@ export function registerAsk(program: Command): void {
       const record = await generateWithBudget(opened.backend, rendered, settings, {
         signal: interruptSignal,
         onEvent: flags.json ? undefined : streamToTerminal(),
+        // Without options to match, a probe's answer is what it put in \boxed{} ("" for none).
+        extractAnswer: (text) => {
+          const answer = extractAnswer(text);
+          return answer === text ? "" : answer.trim();
+        },
       });
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -182,13 +233,23 @@ function streamToTerminal(): (event: EngineEvent) => void {
         colors.bold(phase === "thinking" ? "── thinking ──\n" : "\n── answer ──\n"),
       );
     }
-    if (event.type === "inserted") {
+    if (event.type === "probe") {
+      const answer = event.answer === "" ? "no answer" : `answer ${event.answer}`;
+      process.stdout.write(colors.magenta(` [probe at ${event.thinkingTokens}: ${answer}] `));
+    } else if (event.type === "inserted") {
       process.stdout.write(event.reason === "newline" ? "\n" : colors.cyan(event.text));
     } else {
       process.stdout.write(phase === "thinking" ? colors.dim(event.text) : event.text);
     }
   };
 }
+
+const STOP_WORDS: Record<GenerationRecord["stopped_by"], string> = {
+  model: "stopped by itself",
+  budget: "budget reached, answer forced",
+  converged: "answer settled, early exit",
+  loop: "loop cut off, answer forced",
+};
 
 function tokenSummary(
   record: GenerationRecord,
@@ -198,8 +259,11 @@ function tokenSummary(
   const parts = [
     record.thinking_text === null
       ? `output ${record.answer_tokens}/${settings.thinkingBudget} (${record.finish_reason})`
-      : `thinking ${record.thinking_tokens}/${settings.thinkingBudget} (${record.thinking_finish_reason === "length" ? "budget reached, answer forced" : "stopped by itself"})`,
+      : `thinking ${record.thinking_tokens}/${settings.thinkingBudget} (${STOP_WORDS[record.stopped_by]})`,
     `Wait rounds ${record.num_keep_think_below_budget}`,
+    ...(settings.adaptive?.probeEvery
+      ? [`probes ${record.probe_answers.length} (${record.probe_tokens_total} tokens)`]
+      : []),
     ...(record.thinking_text === null ? [] : [`answer ${record.answer_tokens}`]),
     `prompt ${record.prompt_tokens}`,
     `total generated ${record.num_gen_tokens}`,

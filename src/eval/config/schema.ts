@@ -1,5 +1,9 @@
 import { z } from "zod";
-import { checkWaitText, generationSettingsShape } from "../../engine/generation-settings.js";
+import {
+  checkAdaptiveKeys,
+  checkWaitText,
+  generationSettingsShape,
+} from "../../engine/generation-settings.js";
 import { THINKING_FORMAT_NAMES } from "../../engine/thinking-formats.js";
 
 /**
@@ -116,6 +120,15 @@ export const evalConfigSchema = z
     forced_close_message: generationSettingsShape.forced_close_message,
     min_thinking_tokens: generationSettingsShape.min_thinking_tokens,
     top_p: generationSettingsShape.top_p,
+    probe_every: generationSettingsShape.probe_every,
+    probe_tokens: generationSettingsShape.probe_tokens,
+    early_exit_patience: generationSettingsShape.early_exit_patience,
+    loop_cutoff: generationSettingsShape.loop_cutoff,
+    /** Independent samples per question, answer by majority vote (a list: a sweep axis). */
+    samples_per_question: z
+      .union([positiveInteger, z.array(positiveInteger).min(1)])
+      .default(1)
+      .meta({ examples: [4] }),
     concurrency: positiveInteger
       .nullable()
       .default(null)
@@ -161,7 +174,27 @@ export const evalConfigSchema = z
       .meta({ examples: [["models/m1-7b-q8_0.gguf"]] }),
   })
   .strict()
-  .superRefine(checkWaitText);
+  .superRefine(checkWaitText)
+  .superRefine((config, context) =>
+    checkAdaptiveKeys(config, config.budgets ?? [config.max_new_tokens], context),
+  )
+  .superRefine(checkSamplesPerQuestion);
+
+/** Several samples of one question differ only when sampling is random. */
+function checkSamplesPerQuestion(
+  config: { samples_per_question: number | number[]; temperature: number },
+  context: z.RefinementCtx,
+): void {
+  const counts = [config.samples_per_question].flat();
+  const most = Math.max(...counts);
+  if (most > 1 && config.temperature === 0) {
+    context.addIssue({
+      code: "custom",
+      path: ["samples_per_question"],
+      message: `${most} samples of one question need sampling, but temperature is 0 (greedy: all would be the same; set temperature above 0, e.g. 0.7)`,
+    });
+  }
+}
 
 export type EvalConfig = z.output<typeof evalConfigSchema>;
 export type ModelEntry = z.output<typeof modelEntrySchema>;
