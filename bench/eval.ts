@@ -418,9 +418,7 @@ async function main(): Promise<void> {
                 started_at: new Date().toISOString(),
                 elapsed_ms: 0,
               },
-              record,
-              score,
-              false,
+              { record, score, probes: [], cached: false },
             ),
             { cacheKey: `bench-${repeat}-${index}` },
           );

@@ -11,6 +11,7 @@ import {
   stringSetting,
 } from "../eval/m1-layout/read.js";
 import { versionOf } from "../eval/m1-layout/paths.js";
+import { readAdaptiveFields } from "../eval/m1-layout/adaptive-fields.js";
 
 /**
  * Loads m1-layout version directories (m1's own outputs, or ours without a store) into the
@@ -52,6 +53,15 @@ function options(record: Record<string, unknown>): Record<string, string> {
 
 function fileQuestionKey(source: string, question: string, optionsJson: string): string {
   return `f:${createHash("sha1").update(`${source}\u0000${question}\u0000${optionsJson}`).digest("hex").slice(0, 24)}`;
+}
+
+/** The adaptive-compute columns of a results record (derived from m1's fields in m1's files). */
+function fileAdaptiveColumns(record: Record<string, unknown>): Record<string, unknown> {
+  const { probe_answers, ...fields } = readAdaptiveFields(record);
+  return {
+    ...fields,
+    probe_answers_json: probe_answers === null ? null : JSON.stringify(probe_answers),
+  };
 }
 
 /**
@@ -109,6 +119,7 @@ export function loadM1Directories(
         config_json: JSON.stringify(config),
         created_at: "",
         finished_at: null,
+        samples_per_question: integer(numberSetting(config, "samples_per_question")) ?? 1,
       });
       for (const sample of samples) {
         const { record } = sample;
@@ -152,6 +163,7 @@ export function loadM1Directories(
           cached: 0,
           started_at: "",
           elapsed_ms: 0,
+          ...fileAdaptiveColumns(record),
         });
       }
     })();

@@ -6,6 +6,7 @@ import {
   columnNames,
   createTableSql,
   openStoreDatabase,
+  readableTables,
   STORE_FILE_NAME,
   STORE_TABLE_LIST,
   StoreQueries,
@@ -53,21 +54,23 @@ const VIEW_TABLES: StoreTables = {
   experiments: "v_experiments",
   questions: "v_questions",
   samples: "v_samples",
+  sample_draws: "v_sample_draws",
 };
 
-const STORE_ONLY_TABLES: StoreTables = {
-  experiments: "main.experiments",
-  questions: "main.questions",
-  samples: "main.samples",
-};
-
-/** Columns by name, not `*`, so a store with extra (newer) columns still unions with f_*. */
-function createViews(db: Database.Database, withStore: boolean, withFiles: boolean): void {
+/**
+ * Columns by name, not `*`, so a store with extra (newer) columns still unions with f_*; an older
+ * store is read through `storeTables`, its stand-ins with the newer columns.
+ */
+function createViews(
+  db: Database.Database,
+  storeTables: StoreTables | null,
+  withFiles: boolean,
+): void {
   for (const table of STORE_TABLE_LIST) {
     const columns = columnNames(table).join(", ");
     const parts: string[] = [];
-    if (withStore) parts.push(`SELECT ${columns} FROM main.${table}`);
-    if (withFiles || !withStore) parts.push(`SELECT ${columns} FROM temp.f_${table}`);
+    if (storeTables) parts.push(`SELECT ${columns} FROM ${storeTables[table]}`);
+    if (withFiles || !storeTables) parts.push(`SELECT ${columns} FROM temp.f_${table}`);
     db.exec(`CREATE TEMP VIEW v_${table} AS ${parts.join(" UNION ALL ")}`);
   }
 }
@@ -105,14 +108,15 @@ export function openViewDatabase(directory: string): ViewDatabase {
   try {
     db.pragma("busy_timeout = 5000");
     db.exec(TEMP_SCHEMA);
-    const storeOnly = storePath ? new StoreQueries(db, STORE_ONLY_TABLES) : null;
+    const storeTables = storePath ? readableTables(db) : null;
+    const storeOnly = storeTables ? new StoreQueries(db, storeTables) : null;
     const storeVersionDirs = new Set(
       (storeOnly?.experimentNames() ?? []).map((name) => resolve(dirname(storePath!), name)),
     );
     const fileDirs = versionDirs.filter((versionDir) => !storeVersionDirs.has(versionDir));
     const loaded = loadM1Directories(db, root, fileDirs, storeOnly);
     notes.push(...loaded.notes);
-    createViews(db, storePath !== null, loaded.experiments > 0);
+    createViews(db, storeTables, loaded.experiments > 0);
     if (!storePath && loaded.experiments === 0) {
       throw new InputError(
         `no experiments found (no ${STORE_FILE_NAME} and no version_N/metrics.json below it)`,

@@ -85,7 +85,7 @@ function actualFor(testCase: TextCase): Expected {
   }
   try {
     const verdict = judgeExtractedAnswer(extracted, testCase.answer, testCase.answer_idx, () =>
-      matchChoice(extracted, testCase.option_str),
+      matchChoiceDetailed(extracted, testCase.option_str),
     );
     actual.correct = verdict.correct;
     actual.scored_huatuo_extracted_answer = verdict.scoredChoice;
@@ -134,7 +134,7 @@ describe("parity with m1's Python scoring", () => {
         correct: score.correct,
         huatuo_extracted_answer: score.huatuo_extracted_answer,
         scored_huatuo_extracted_answer: score.scored_huatuo_extracted_answer,
-        decided_by: score.decided_by,
+        decided_by: score.correctness_rule,
       };
       const wanted = {
         correct: expected.correct,

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  answerChoice,
   averageAccuracy,
   buildOptionStr,
   computeMetrics,
@@ -116,8 +117,9 @@ describe("matchChoice (HuatuoGPT-o1's match_choice, last match)", () => {
     expect(matchChoiceDetailed("ab", "A. abc\nB. abd")).toEqual({
       choice: "B",
       rule: "similarity",
+      ratio: 0.8,
     });
-    expect(matchChoiceDetailed("bnana", "A. banana\nB. cherry")).toEqual({
+    expect(matchChoiceDetailed("bnana", "A. banana\nB. cherry")).toMatchObject({
       choice: "A",
       rule: "similarity",
     });
@@ -161,15 +163,15 @@ describe("scoreSample (m1's score() cascade)", () => {
 
   it("counts an extracted answer equal to the answer text, ignoring case", () => {
     const score = scoreSample({ ...sample, response_text: "\\boxed{CHERRY}" });
-    expect(score).toMatchObject({ correct: true, decided_by: "answer-text" });
+    expect(score).toMatchObject({ correct: true, correctness_rule: "answer-text" });
     expect(score.scored_huatuo_extracted_answer).toBeNull();
   });
 
   it("counts '{answer_idx}. {answer}' and a lone letter", () => {
-    expect(scoreSample({ ...sample, response_text: "\\boxed{c. Cherry}" }).decided_by).toBe(
+    expect(scoreSample({ ...sample, response_text: "\\boxed{c. Cherry}" }).correctness_rule).toBe(
       "letter-and-text",
     );
-    expect(scoreSample({ ...sample, response_text: "\\boxed{c}" }).decided_by).toBe("letter");
+    expect(scoreSample({ ...sample, response_text: "\\boxed{c}" }).correctness_rule).toBe("letter");
   });
 
   it("runs match_choice on the extracted answer, not on the whole response", () => {
@@ -179,8 +181,29 @@ describe("scoreSample (m1's score() cascade)", () => {
       extracted_answer: "banana",
       huatuo_extracted_answer: "C",
       scored_huatuo_extracted_answer: "B",
-      decided_by: "match-choice",
+      correctness_rule: "match-choice",
     });
+  });
+
+  it("says how each answer was read: exact, letter, strict or loose regex, option text, difflib, none", () => {
+    const decided = (response_text: string) => {
+      const score = scoreSample({ ...sample, response_text });
+      return [score.decided_by, score.choice, score.correct];
+    };
+    expect(decided("\\boxed{Cherry}")).toEqual(["exact", "C", true]);
+    expect(decided("\\boxed{C. cherry}")).toEqual(["exact", "C", true]);
+    expect(decided("\\boxed{c}")).toEqual(["letter", "C", true]);
+    expect(decided("\\boxed{the answer is B}")).toEqual(["strict-regex", "B", false]);
+    expect(decided("\\boxed{(D) it is}")).toEqual(["loose-regex", "D", false]);
+    expect(decided("I would say banana.")).toEqual(["option-text", "B", false]);
+    expect(decided("\\boxed{chery}")).toEqual(["difflib", "C", true]);
+    expect(decided("")).toEqual(["none", "D", false]);
+  });
+
+  it("reads the option a probe's answer names without the gold answer, or nothing", () => {
+    expect(answerChoice("Final Answer: \\boxed{B}", FRUIT)).toBe("B");
+    expect(answerChoice("Final Answer: cherry", FRUIT)).toBe("C");
+    expect(answerChoice("Final Answer: hmm", FRUIT)).toBe("");
   });
 
   it("builds option_str from options when it is absent", () => {

@@ -29,6 +29,10 @@ const RECORD: GenerationRecord = {
   thinking_tokens: 5,
   answer_tokens: 7,
   prompt_tokens: 30,
+  // Version 3's fields, as a store from before them reads: the model stopped, no probes.
+  stopped_by: "model",
+  probe_answers: [],
+  probe_tokens_total: 0,
 };
 
 /** A copy of the version-1 store as `<dir>/m1.sqlite`, optionally changed with old-style SQL. */
@@ -61,6 +65,7 @@ function answeredSample(sampleIndex: 2): StoredSample {
     question_key: "q2",
     source: "PubMedQA",
     ...RECORD,
+    probe_answers: [],
     evaluated_tokens: null,
     extracted_answer: "B",
     huatuo_extracted_answer: "B",
@@ -70,6 +75,9 @@ function answeredSample(sampleIndex: 2): StoredSample {
     cached: false,
     started_at: "2025-01-01T00:00:02Z",
     elapsed_ms: 10,
+    decided_by: "letter",
+    vote_share: null,
+    compute_tokens: 12,
   };
 }
 
@@ -128,7 +136,7 @@ describe("stores written with the version-1 schema", () => {
     expect(store.cachedGeneration("cache-key-2")).toEqual(RECORD);
   });
 
-  it("have the layout the column lists now build (same columns, types, keys and indexes)", () => {
+  it("once upgraded, have the layout the column lists now build (same columns, types, keys and indexes)", () => {
     const layout = (db: Database.Database) =>
       Object.fromEntries(
         (
@@ -147,7 +155,9 @@ describe("stores written with the version-1 schema", () => {
           ],
         ]),
       );
-    const old = new Database(copyOldStore("store-old-layout"), { readonly: true });
+    const oldPath = copyOldStore("store-old-layout");
+    EvalStore.open(oldPath).close();
+    const old = new Database(oldPath, { readonly: true });
     using store = EvalStore.open(join(temporaryDirectory("store-layout"), STORE_FILE_NAME));
     expect(layout(store.db)).toEqual(layout(old));
     old.close();

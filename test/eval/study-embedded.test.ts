@@ -49,6 +49,10 @@ const OUR_RESULT_FIELDS = [
   "answer_tokens",
   "prompt_tokens",
   "evaluated_tokens",
+  "stopped_by",
+  "decided_by",
+  "probe_tokens_total",
+  "compute_tokens",
 ];
 
 let outputDir: string;

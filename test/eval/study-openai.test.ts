@@ -177,6 +177,10 @@ describe("m1 eval on an OpenAI-compatible server", () => {
         "thinking_tokens",
         "answer_tokens",
         "prompt_tokens",
+        "stopped_by",
+        "decided_by",
+        "probe_tokens_total",
+        "compute_tokens",
       ]);
     }
     const first = samples[0]!;

@@ -178,7 +178,31 @@ export const evalConfigSchema = z
   .superRefine((config, context) =>
     checkAdaptiveKeys(config, config.budgets ?? [config.max_new_tokens], context),
   )
-  .superRefine(checkSamplesPerQuestion);
+  .superRefine(checkSamplesPerQuestion)
+  .superRefine(checkAdaptiveNeedsThinking);
+
+/** Probes and the loop cut-off act on the thinking phase, which only force_think has. */
+function checkAdaptiveNeedsThinking(
+  config: {
+    force_think: boolean;
+    probe_every: number | null;
+    early_exit_patience: number | null;
+    loop_cutoff: unknown;
+  },
+  context: z.RefinementCtx,
+): void {
+  if (config.force_think) return;
+  const given = (["probe_every", "early_exit_patience", "loop_cutoff"] as const).find(
+    (key) => config[key] !== null,
+  );
+  if (given) {
+    context.addIssue({
+      code: "custom",
+      path: [given],
+      message: `${given} acts on the thinking phase, but force_think is False (no thinking; set force_think=True)`,
+    });
+  }
+}
 
 /** Several samples of one question differ only when sampling is random. */
 function checkSamplesPerQuestion(

@@ -8,6 +8,7 @@ import type { EvalSample } from "../datasets/types.js";
 import { buildOptionStr, buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import type { EvalStore, Experiment } from "../store/index.js";
 import { CONFIG_FILE_NAME, LOG_FILE_NAME, m1LayoutPaths } from "./paths.js";
+import { adaptiveFieldsForFile } from "./adaptive-fields.js";
 
 /**
  * Writes m1's output layout for one experiment (names in paths.ts) as m1's Python writes it:
@@ -138,6 +139,10 @@ export function writeM1Results(inputs: M1FileInputs): {
       answer_tokens: row.answer_tokens,
       prompt_tokens: row.prompt_tokens,
       ...(row.evaluated_tokens === null ? {} : { evaluated_tokens: row.evaluated_tokens }),
+      ...adaptiveFieldsForFile(
+        row,
+        row.vote_share === null ? [] : store.read.drawVotes(experiment.id, row.sample_index),
+      ),
     };
   });
   const scored = rows.map((row) => ({

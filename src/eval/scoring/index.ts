@@ -12,10 +12,14 @@ export {
 } from "./match-choice.js";
 export { SequenceMatcherB, sequenceMatcherRatio } from "./sequence-matcher.js";
 export {
+  ANSWER_DECISIONS,
+  answerChoice,
+  answerDecision,
   buildOptionStr,
   judgeExtractedAnswer,
   optionStrOf,
   scoreSample,
+  type AnswerDecision,
   type CorrectnessRule,
   type SampleScore,
   type ScoringInput,

@@ -13,6 +13,8 @@ export interface ChoiceMatch {
   /** The chosen option letter (in the degenerate no-option case, what the regex captured). */
   choice: string;
   rule: MatchRule;
+  /** The similarity step's best ratio (0: the text shares nothing with any option). */
+  ratio?: number;
 }
 
 const FINAL_RESPONSE_MARKER = "## Final Response\n\n";
@@ -66,7 +68,7 @@ export function matchChoiceDetailed(text: string, optionStr: string): ChoiceMatc
       "give the options one per line as 'A. text'",
     );
   }
-  return { choice: mostSimilarOption(lowered, options), rule: "similarity" };
+  return { ...mostSimilarOption(lowered, options), rule: "similarity" };
 }
 
 /**
@@ -234,7 +236,10 @@ function optionWithLatestText(lowered: string, options: Map<string, string>): st
 }
 
 /** Similarity step: highest SequenceMatcher ratio; `>=` so ties go to the later option. */
-function mostSimilarOption(lowered: string, options: Map<string, string>): string {
+function mostSimilarOption(
+  lowered: string,
+  options: Map<string, string>,
+): { choice: string; ratio: number } {
   const matcher = new SequenceMatcherB(lowered);
   let best = "";
   let bestRatio = 0;
@@ -245,5 +250,5 @@ function mostSimilarOption(lowered: string, options: Map<string, string>): strin
       bestRatio = ratio;
     }
   }
-  return best;
+  return { choice: best, ratio: bestRatio };
 }

@@ -18,8 +18,14 @@ import {
   type Metrics,
 } from "./metrics.js";
 import { extractAnswer } from "./extract-answer.js";
-import { matchChoice } from "./match-choice.js";
-import { judgeExtractedAnswer, optionStrOf, type CorrectnessRule } from "./score-sample.js";
+import { matchChoiceDetailed } from "./match-choice.js";
+import {
+  answerDecision,
+  judgeExtractedAnswer,
+  optionStrOf,
+  type AnswerDecision,
+  type CorrectnessRule,
+} from "./score-sample.js";
 
 /** One sample of an m1 results file, as scoring reads it. */
 export interface ResultSample {
@@ -49,6 +55,8 @@ export interface ScoredResults {
   records: ScoredRecord[];
   /** Which rule of score() decided each sample (same order as records). */
   rules: CorrectnessRule[];
+  /** How each sample's answer was read (same order as records). */
+  decisions: AnswerDecision[];
   metrics: Metrics;
   /** Sources in order of first appearance (m1's metrics.json order). */
   sources: string[];
@@ -137,13 +145,14 @@ export function scoreResults(rows: readonly Row[], file: string): ScoredResults 
   const samples = rows.map((row, item) => validateResultSample(row, item, file));
   const records: ScoredRecord[] = [];
   const rules: CorrectnessRule[] = [];
+  const decisions: AnswerDecision[] = [];
   samples.forEach((sample, item) => {
     const optionStr = optionStrOf(sample);
     const extracted = extractAnswer(sample.response_text);
     let verdict: ReturnType<typeof judgeExtractedAnswer>;
     try {
       verdict = judgeExtractedAnswer(extracted, sample.answer, sample.answer_idx, () =>
-        matchChoice(extracted, optionStr),
+        matchChoiceDetailed(extracted, optionStr),
       );
     } catch (error) {
       // match_choice found no option to fall back on (m1 itself crashes there): name the item.
@@ -157,6 +166,7 @@ export function scoreResults(rows: readonly Row[], file: string): ScoredResults 
       throw error;
     }
     rules.push(verdict.rule);
+    decisions.push(answerDecision(verdict.rule, verdict.match));
     records.push({
       correct: verdict.correct,
       extracted_answer: extracted,
@@ -167,7 +177,13 @@ export function scoreResults(rows: readonly Row[], file: string): ScoredResults 
       huatuo_extracted_answer: verdict.scoredChoice,
     });
   });
-  return { records, rules, metrics: computeMetrics(records), sources: sourcesInOrder(records) };
+  return {
+    records,
+    rules,
+    decisions,
+    metrics: computeMetrics(records),
+    sources: sourcesInOrder(records),
+  };
 }
 
 export interface ScoreFileOptions {

@@ -4,7 +4,7 @@
  */
 import { InputError } from "../../errors.js";
 import { extractAnswer } from "./extract-answer.js";
-import { matchChoice } from "./match-choice.js";
+import { matchChoice, matchChoiceDetailed, type ChoiceMatch } from "./match-choice.js";
 import { codePointLength, pythonLower } from "../../python/text.js";
 
 // One definition of m1's option_str, shared with the prompt builder.
@@ -27,6 +27,41 @@ export interface ScoringInput {
 /** Which rule of m1's `score()` decided. */
 export type CorrectnessRule = "answer-text" | "letter-and-text" | "letter" | "match-choice";
 
+/**
+ * How a sample's answer was read, by the step of the cascade that read it: the extracted answer
+ * is an option's text (`exact`) or its letter (`letter`); else match_choice found "answer is X"
+ * (`strict-regex`), a standalone letter (`loose-regex`), an option's text (`option-text`), or
+ * guessed by difflib similarity (`difflib`); `none` when that guess had nothing to go on (no
+ * character in common with any option, e.g. an empty answer).
+ */
+export type AnswerDecision =
+  "exact" | "letter" | "strict-regex" | "loose-regex" | "option-text" | "difflib" | "none";
+
+export const ANSWER_DECISIONS: readonly AnswerDecision[] = [
+  "exact",
+  "letter",
+  "strict-regex",
+  "loose-regex",
+  "option-text",
+  "difflib",
+  "none",
+];
+
+const DECISION_OF_MATCH: Record<ChoiceMatch["rule"], AnswerDecision> = {
+  "answer-is": "strict-regex",
+  letter: "loose-regex",
+  "option-text": "option-text",
+  similarity: "difflib",
+};
+
+/** The decision behind a verdict of the cascade. */
+export function answerDecision(rule: CorrectnessRule, match?: ChoiceMatch): AnswerDecision {
+  if (rule === "answer-text" || rule === "letter-and-text") return "exact";
+  if (rule === "letter" || !match) return "letter";
+  if (match.rule === "similarity" && (match.ratio ?? 0) === 0) return "none";
+  return DECISION_OF_MATCH[match.rule];
+}
+
 export interface SampleScore {
   correct: boolean;
   /** `extract_answer(response_text)`. */
@@ -36,7 +71,12 @@ export interface SampleScore {
   /** `score()`'s `huatuo_extracted_answer`: match_choice on the extracted answer, or null when
    *  an earlier rule already decided. */
   scored_huatuo_extracted_answer: string | null;
-  decided_by: CorrectnessRule;
+  /** Which rule of `score()` decided correctness. */
+  correctness_rule: CorrectnessRule;
+  /** How the answer was read (the cascade's step, difflib guesses told apart). */
+  decided_by: AnswerDecision;
+  /** The option the answer names, as the cascade read it (the gold letter for the exact rules). */
+  choice: string;
 }
 
 /** The option string a sample is scored against. */
@@ -55,18 +95,29 @@ export function optionStrOf(sample: Pick<ScoringInput, "option_str" | "options">
 export function scoreSample(sample: ScoringInput): SampleScore {
   const optionStr = optionStrOf(sample);
   const extracted = extractAnswer(sample.response_text);
-  const responseChoice = matchChoice(sample.response_text, optionStr);
+  const responseMatch = matchChoiceDetailed(sample.response_text, optionStr);
   const verdict = judgeExtractedAnswer(extracted, sample.answer, sample.answer_idx, () =>
     // Without a box the extracted answer is the whole response: reuse its match.
-    extracted === sample.response_text ? responseChoice : matchChoice(extracted, optionStr),
+    extracted === sample.response_text ? responseMatch : matchChoiceDetailed(extracted, optionStr),
   );
   return {
     correct: verdict.correct,
     extracted_answer: extracted,
-    huatuo_extracted_answer: responseChoice,
+    huatuo_extracted_answer: responseMatch.choice,
     scored_huatuo_extracted_answer: verdict.scoredChoice,
-    decided_by: verdict.rule,
+    correctness_rule: verdict.rule,
+    decided_by: answerDecision(verdict.rule, verdict.match),
+    choice: verdict.match?.choice ?? sample.answer_idx,
   };
+}
+
+/**
+ * The option a probe's (or any) answer text names, without knowing the gold answer: the letter
+ * match_choice reads from the extracted answer, or "" when only a difflib guess could name one.
+ */
+export function answerChoice(responseText: string, optionStr: string): string {
+  const match = matchChoiceDetailed(extractAnswer(responseText), optionStr);
+  return match.rule === "similarity" ? "" : match.choice;
 }
 
 /**
@@ -83,8 +134,8 @@ export function judgeExtractedAnswer(
   extracted: string,
   answer: string,
   answerIdx: string,
-  matchExtracted: () => string,
-): { correct: boolean; scoredChoice: string | null; rule: CorrectnessRule } {
+  matchExtracted: () => ChoiceMatch,
+): { correct: boolean; scoredChoice: string | null; rule: CorrectnessRule; match?: ChoiceMatch } {
   let lowered: string | undefined;
   const loweredAnswer = pythonLower(answer);
   if (mayLowerTo(extracted, loweredAnswer)) {
@@ -108,6 +159,11 @@ export function judgeExtractedAnswer(
   ) {
     return { correct: true, scoredChoice: null, rule: "letter" };
   }
-  const scoredChoice = matchExtracted();
-  return { correct: pythonLower(scoredChoice) === letter, scoredChoice, rule: "match-choice" };
+  const match = matchExtracted();
+  return {
+    correct: pythonLower(match.choice) === letter,
+    scoredChoice: match.choice,
+    rule: "match-choice",
+    match,
+  };
 }

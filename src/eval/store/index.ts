@@ -1,3 +1,4 @@
+export { readableTables } from "./migrate.js";
 export * from "./queries.js";
 export * from "./schema.js";
 export * from "./store.js";

@@ -1,6 +1,17 @@
 import type Database from "better-sqlite3";
 import { InputError } from "../../errors.js";
-import { GENERATION_CACHE_TABLE, STORE_SCHEMA, STORE_SCHEMA_VERSION } from "./schema.js";
+import {
+  columnNames,
+  createTableSql,
+  GENERATION_CACHE_TABLE,
+  STORE_SCHEMA,
+  STORE_SCHEMA_VERSION,
+  STORE_TABLE_LIST,
+  STORE_TABLES,
+  VERSION_3_COLUMNS,
+  type StoreColumn,
+  type StoreTableName,
+} from "./schema.js";
 
 /**
  * The store's schema version, read on every open: an older store is upgraded in place (one
@@ -11,6 +22,30 @@ import { GENERATION_CACHE_TABLE, STORE_SCHEMA, STORE_SCHEMA_VERSION } from "./sc
 const MIGRATIONS: Record<number, string> = {
   // Stores from before the pointer table kept generations only in response_cache.
   2: GENERATION_CACHE_TABLE,
+  // Adaptive compute: new columns at the end (sample_draws comes with the schema itself).
+  3: Object.entries(VERSION_3_COLUMNS)
+    .flatMap(([table, columns]) =>
+      (columns as readonly StoreColumn[]).map(
+        (column) => `ALTER TABLE ${table} ADD COLUMN ${column.name} ${column.type};`,
+      ),
+    )
+    .join("\n"),
+};
+
+/** The tables readers query (the store's own, or compatible stand-ins for an older store). */
+export interface StoreTables {
+  experiments: string;
+  questions: string;
+  samples: string;
+  sample_draws: string;
+}
+
+/** The store's own tables. */
+export const STORE_TABLE_NAMES: StoreTables = {
+  experiments: "experiments",
+  questions: "questions",
+  samples: "samples",
+  sample_draws: "sample_draws",
 };
 
 /** The store's version; null for an empty database (a new store). */
@@ -67,9 +102,50 @@ export function prepareStoreForWriting(db: Database.Database, path: string): voi
 }
 
 /**
+ * The tables a reader of this (read-only) store queries. An older store is read as it is, through
+ * temporary stand-ins: a view per table that adds the columns later versions introduced (NULL, or
+ * their default), and an empty temporary table for a table it does not have. Migrations only add
+ * columns and tables, so every older version reads this way.
+ */
+export function readableTables(db: Database.Database): StoreTables {
+  const tables = { ...STORE_TABLE_NAMES };
+  for (const table of STORE_TABLE_LIST) {
+    const present = new Set(
+      (db.prepare(`PRAGMA main.table_info(${table})`).all() as Array<{ name: string }>).map(
+        (column) => column.name,
+      ),
+    );
+    const missing = (STORE_TABLES[table].columns as readonly StoreColumn[]).filter(
+      (column) => !present.has(column.name),
+    );
+    if (missing.length === 0) continue;
+    const name = `compat_${table}`;
+    db.exec(`DROP VIEW IF EXISTS temp.${name}; DROP TABLE IF EXISTS temp.${name};`);
+    if (present.size === 0) {
+      db.exec(createTableSql(table, { as: `temp.${name}`, constraints: false }));
+    } else {
+      const columns = columnNames(table).map((column) =>
+        present.has(column) ? column : `${defaultOf(table, column)} AS ${column}`,
+      );
+      db.exec(`CREATE TEMP VIEW ${name} AS SELECT ${columns.join(", ")} FROM main.${table}`);
+    }
+    tables[table] = name;
+  }
+  return tables;
+}
+
+/** A missing column's value in an older store: its DEFAULT, else NULL. */
+function defaultOf(table: StoreTableName, column: string): string {
+  const type = (STORE_TABLES[table].columns as readonly StoreColumn[]).find(
+    (candidate) => candidate.name === column,
+  )?.type;
+  return /DEFAULT (\S+)/.exec(type ?? "")?.[1] ?? "NULL";
+}
+
+/**
  * For a reader (opened read-only, so nothing is upgraded): refuses what it cannot read. Readers
- * read every older version as it is: the columns they read are unchanged since version 1 (a
- * migration that changes them must say here which versions readers refuse).
+ * read every older version as it is, through `readableTables` (a migration that changes or
+ * removes a column must say here which versions readers refuse).
  */
 export function checkStoreForReading(db: Database.Database, path: string): void {
   const version = readSchemaVersion(db, path);

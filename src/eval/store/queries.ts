@@ -1,6 +1,14 @@
 import type Database from "better-sqlite3";
+import type { ProbeAnswer, StopReason } from "../../engine/adaptive.js";
 import type { GenerationRecord } from "../../engine/record.js";
-import { columnNames, type Experiment, type StoredQuestion, type StoredSample } from "./schema.js";
+import { STORE_TABLE_NAMES, type StoreTables } from "./migrate.js";
+import {
+  columnNames,
+  type Experiment,
+  type StoredDraw,
+  type StoredQuestion,
+  type StoredSample,
+} from "./schema.js";
 
 /**
  * Every read of the store, for eval (resume, cache, m1 files), reports and the viewer. Queries
@@ -8,18 +16,7 @@ import { columnNames, type Experiment, type StoredQuestion, type StoredSample } 
  * join a store with m1-layout files loaded beside it. Lists that may be long select only small
  * columns: thinking and answer texts are read only for the samples that show them.
  */
-export interface StoreTables {
-  experiments: string;
-  questions: string;
-  samples: string;
-}
-
-/** The store's own tables. */
-export const STORE_TABLE_NAMES: StoreTables = {
-  experiments: "experiments",
-  questions: "questions",
-  samples: "samples",
-};
+export { STORE_TABLE_NAMES, type StoreTables } from "./migrate.js";
 
 export interface SourceCounts {
   source: string;
@@ -45,6 +42,13 @@ export interface ScoredOutcome {
   thinking_finish_reason: string | null;
   num_gen_tokens: number | null;
   thinking_tokens: number | null;
+  stopped_by: string | null;
+  decided_by: string | null;
+  probe_tokens_total: number | null;
+  vote_share: number | null;
+  compute_tokens: number | null;
+  /** JSON of the probes (parsed by the caller that needs them). */
+  probe_answers_json: string | null;
 }
 
 /** A sample as one question's page shows it: all but its keys, start time and evaluated tokens. */
@@ -53,6 +57,19 @@ export type SampleDetail = Omit<StoredSample, (typeof NOT_IN_DETAIL)[number]>;
 const DETAIL_COLUMNS = columnNames("samples").filter(
   (column) => !(NOT_IN_DETAIL as readonly string[]).includes(column),
 );
+
+/** One of a question's n samples as the viewer lists its votes (no texts). */
+export interface DrawVote {
+  draw_index: number;
+  seed: number;
+  choice: string | null;
+  correct: boolean | null;
+  decided_by: string | null;
+  stopped_by: string | null;
+  num_gen_tokens: number | null;
+  probe_tokens_total: number | null;
+  error: string | null;
+}
 
 type SqlRow = Record<string, unknown>;
 
@@ -69,12 +86,55 @@ function toQuestion(row: SqlRow): StoredQuestion {
   };
 }
 
-/** SQLite's 0/1 back to booleans. */
+/** SQLite's 0/1 back to booleans, and JSON columns back to values (`x_json` -> `x`). */
 function withBooleans<Row extends SqlRow>(row: Row): Row {
+  const { probe_answers_json, ...rest } = row;
   return {
-    ...row,
+    ...rest,
     ...("correct" in row ? { correct: row.correct === null ? null : row.correct === 1 } : {}),
     ...("cached" in row ? { cached: row.cached === 1 } : {}),
+    ...("probe_answers_json" in row ? { probe_answers: parseJsonColumn(probe_answers_json) } : {}),
+  } as unknown as Row;
+}
+
+/** A JSON column as written by the store; unreadable JSON reads as absent rather than failing. */
+function parseJsonColumn(value: unknown): unknown {
+  if (typeof value !== "string") return null;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A stored generation as the engine's record. Generations stored before version 3 have no stop
+ * reason nor probes: a cut by the budget shows as `length`, anything else was the model's stop.
+ */
+function recordOfRow(row: SqlRow): GenerationRecord {
+  const { evaluated_tokens, stopped_by, probe_answers_json, probe_answers, probe_tokens_total } =
+    row;
+  const record = { ...row } as Record<string, unknown>;
+  delete record.evaluated_tokens;
+  delete record.probe_answers_json;
+  const probes = (probe_answers ?? parseJsonColumn(probe_answers_json) ?? []) as ProbeAnswer[];
+  const lastCall = (row.thinking_text === null ? row.finish_reason : row.thinking_finish_reason) as
+    string | null;
+  return {
+    ...(record as unknown as GenerationRecord),
+    stopped_by:
+      (stopped_by as StopReason | null | undefined) ?? (lastCall === "length" ? "budget" : "model"),
+    // The engine's probes, without the correctness scoring added to them.
+    probe_answers: probes.map(({ thinking_tokens, thinking_chars, answer, response_text }) => ({
+      thinking_tokens,
+      thinking_chars,
+      answer,
+      response_text,
+    })),
+    probe_tokens_total: (probe_tokens_total as number | null | undefined) ?? 0,
+    ...(evaluated_tokens === null || evaluated_tokens === undefined
+      ? {}
+      : { evaluated_tokens: evaluated_tokens as number }),
   };
 }
 
@@ -238,12 +298,45 @@ export class StoreQueries {
     return (
       this.prepare(
         `SELECT s.sample_index, s.question_key, s.source, q.question, s.correct,
-           s.thinking_finish_reason, s.num_gen_tokens, s.thinking_tokens
+           s.thinking_finish_reason, s.num_gen_tokens, s.thinking_tokens, s.stopped_by,
+           s.decided_by, s.probe_tokens_total, s.vote_share, s.compute_tokens,
+           s.probe_answers_json
          FROM ${this.tables.samples} s JOIN ${this.tables.questions} q ON q.question_key = s.question_key
          WHERE s.experiment_id = ? AND s.error IS NULL AND s.correct IS NOT NULL
          ORDER BY s.sample_index`,
       ).all(experimentId) as SqlRow[]
-    ).map((row) => withBooleans(row) as unknown as ScoredOutcome);
+    ).map((row) => ({
+      ...(row as unknown as ScoredOutcome),
+      correct: row.correct === 1,
+    }));
+  }
+
+  /** The n samples of one question of an experiment, in draw order (small columns only). */
+  drawVotes(experimentId: number, sampleIndex: number): DrawVote[] {
+    return (
+      this.prepare(
+        `SELECT draw_index, seed, choice, correct, decided_by, stopped_by, num_gen_tokens,
+           probe_tokens_total, error
+         FROM ${this.tables.sample_draws} WHERE experiment_id = ? AND sample_index = ?
+         ORDER BY draw_index`,
+      ).all(experimentId, sampleIndex) as SqlRow[]
+    ).map((row) => withBooleans(row) as unknown as DrawVote);
+  }
+
+  /** Draw indices already answered without error, by sample index (a resumed run skips them). */
+  completedDraws(experimentId: number): Map<number, StoredDraw[]> {
+    const rows = this.prepare(
+      `SELECT * FROM ${this.tables.sample_draws} WHERE experiment_id = ? AND error IS NULL
+       ORDER BY sample_index, draw_index`,
+    ).all(experimentId) as SqlRow[];
+    const bySample = new Map<number, StoredDraw[]>();
+    for (const row of rows) {
+      const draw = withBooleans(row) as unknown as StoredDraw;
+      const list = bySample.get(draw.sample_index) ?? [];
+      list.push(draw);
+      bySample.set(draw.sample_index, list);
+    }
+    return bySample;
   }
 
   /** The first sample of an experiment for one question, in full; undefined when it has none. */
@@ -307,21 +400,16 @@ export class StoreQueries {
     const row = this.prepare(
       `SELECT s.thinking_text, s.thinking_finish_reason, s.response_text, s.finish_reason,
          s.num_gen_tokens, s.num_keep_think_below_budget, s.num_min_thinking_waits,
-         s.thinking_tokens, s.answer_tokens, s.prompt_tokens, s.evaluated_tokens
+         s.thinking_tokens, s.answer_tokens, s.prompt_tokens, s.evaluated_tokens, s.stopped_by,
+         s.probe_answers_json, s.probe_tokens_total
        FROM generation_cache c JOIN samples s
          ON s.experiment_id = c.experiment_id AND s.sample_index = c.sample_index
        WHERE c.key = ? AND s.error IS NULL`,
     ).get(key) as SqlRow | undefined;
-    if (row) {
-      const { evaluated_tokens, ...record } = row;
-      return {
-        ...(record as Omit<GenerationRecord, "evaluated_tokens">),
-        ...(evaluated_tokens === null ? {} : { evaluated_tokens: evaluated_tokens as number }),
-      };
-    }
+    if (row) return recordOfRow(row);
     const json = this.prepare("SELECT record_json FROM response_cache WHERE key = ?")
       .pluck()
       .get(key) as string | undefined;
-    return json === undefined ? undefined : (JSON.parse(json) as GenerationRecord);
+    return json === undefined ? undefined : recordOfRow(JSON.parse(json) as SqlRow);
   }
 }

@@ -1,4 +1,6 @@
 import type { FinishReason } from "../../backends/types.js";
+import type { ProbeAnswer, StopReason } from "../../engine/adaptive.js";
+import type { AnswerDecision } from "../scoring/index.js";
 
 /**
  * The evaluation store's layout: one SQLite file (`m1.sqlite`) in an output directory, shared by
@@ -9,6 +11,9 @@ import type { FinishReason } from "../../backends/types.js";
  * - `questions`: each distinct question once (text is large; experiments share it).
  * - `samples`: one row per (experiment, question): the engine record, the extraction, correctness,
  *   timings, or the error. Each is committed as it completes, so a crash loses only work in flight.
+ * - `sample_draws` (since version 3): with `samples_per_question` n > 1, each of a question's n
+ *   samples (a draw, with its index and seed); the `samples` row then holds the vote: the first
+ *   draw with the majority answer, its vote share, and the compute of all n.
  * - `generation_cache`: generations keyed by everything that determines them, as a pointer to the
  *   sample that holds the generation (so its text is stored once). Stores written before it have
  *   `response_cache` (the record as JSON), still read as a fallback.
@@ -21,9 +26,10 @@ export const STORE_FILE_NAME = "m1.sqlite";
 
 /**
  * Read on every open (migrate.ts). 1: the first stores (some without `generation_cache`);
- * 2: `generation_cache` always present.
+ * 2: `generation_cache` always present; 3: adaptive compute (stop reasons, probes, how answers
+ * were decided, votes: new columns at the end of `samples` and `experiments`, `sample_draws`).
  */
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
 
 export type ExperimentStatus = "running" | "finished" | "incomplete";
 
@@ -46,9 +52,20 @@ export interface Experiment {
   config: Record<string, unknown>;
   created_at: string;
   finished_at: string | null;
+  /** Independent samples per question, answered by majority vote (1: m1's single answer). */
+  samples_per_question: number;
 }
 
-export type NewExperiment = Omit<Experiment, "id" | "status" | "created_at" | "finished_at">;
+export type NewExperiment = Omit<
+  Experiment,
+  "id" | "status" | "created_at" | "finished_at" | "samples_per_question"
+> &
+  Partial<Pick<Experiment, "samples_per_question">>;
+
+/** A probe as stored: the engine's, and whether its answer was right (scored as m1 would). */
+export interface StoredProbe extends ProbeAnswer {
+  correct: boolean;
+}
 
 export interface StoredQuestion {
   /** Identifies a question across experiments: a hash of source, question and options. */
@@ -92,6 +109,52 @@ export interface StoredSample {
   cached: boolean;
   started_at: string;
   elapsed_ms: number;
+  /** Why thinking ended (null in stores from before version 3, and for failed samples). */
+  stopped_by: StopReason | null;
+  /** The answer probes (null without probes). */
+  probe_answers: StoredProbe[] | null;
+  /** Tokens the probes cost (all draws' with n samples). */
+  probe_tokens_total: number | null;
+  /** How the answer was read (scoring's cascade step). */
+  decided_by: AnswerDecision | null;
+  /** With n samples: the share of them that voted for this answer; null with one sample. */
+  vote_share: number | null;
+  /** Every token generated for the question: thinking, inserted, answer and probes, all draws. */
+  compute_tokens: number | null;
+}
+
+/** One of a question's n samples (`samples_per_question` > 1). */
+export interface StoredDraw {
+  experiment_id: number;
+  sample_index: number;
+  /** 0 .. n-1; draw 0 runs with the experiment's seed. */
+  draw_index: number;
+  seed: number;
+  thinking_text: string | null;
+  thinking_finish_reason: FinishReason | null;
+  response_text: string | null;
+  finish_reason: FinishReason | null;
+  num_gen_tokens: number | null;
+  num_keep_think_below_budget: number | null;
+  num_min_thinking_waits: number | null;
+  thinking_tokens: number | null;
+  answer_tokens: number | null;
+  prompt_tokens: number | null;
+  evaluated_tokens: number | null;
+  stopped_by: StopReason | null;
+  probe_answers: StoredProbe[] | null;
+  probe_tokens_total: number | null;
+  extracted_answer: string | null;
+  huatuo_extracted_answer: string | null;
+  scored_huatuo_extracted_answer: string | null;
+  /** The option this draw votes for (the scorer's reading). */
+  choice: string | null;
+  decided_by: AnswerDecision | null;
+  correct: boolean | null;
+  error: string | null;
+  cached: boolean;
+  started_at: string;
+  elapsed_ms: number;
 }
 
 /** One column: `type` is what every copy of the table has, `constraint` only the store's own. */
@@ -132,6 +195,8 @@ export const EXPERIMENT_COLUMNS = [
   { name: "config_json", type: "TEXT NOT NULL" },
   { name: "created_at", type: "TEXT NOT NULL" },
   { name: "finished_at", type: "TEXT" },
+  // Version 3 (added at the end, where ALTER TABLE puts them).
+  { name: "samples_per_question", type: "INTEGER NOT NULL DEFAULT 1" },
 ] as const satisfies readonly StoreColumn[];
 
 export const QUESTION_COLUMNS = [
@@ -175,12 +240,56 @@ export const SAMPLE_COLUMNS = [
   { name: "cached", type: "INTEGER NOT NULL DEFAULT 0" },
   { name: "started_at", type: "TEXT NOT NULL" },
   { name: "elapsed_ms", type: "REAL NOT NULL" },
+  // Version 3 (added at the end, where ALTER TABLE puts them).
+  { name: "stopped_by", type: "TEXT" },
+  { name: "probe_answers_json", type: "TEXT" },
+  { name: "probe_tokens_total", type: "INTEGER" },
+  { name: "decided_by", type: "TEXT" },
+  { name: "vote_share", type: "REAL" },
+  { name: "compute_tokens", type: "INTEGER" },
+] as const satisfies readonly StoreColumn[];
+
+/** Since version 3. */
+export const DRAW_COLUMNS = [
+  {
+    name: "experiment_id",
+    type: "INTEGER NOT NULL",
+    constraint: "REFERENCES experiments (id) ON DELETE CASCADE",
+  },
+  { name: "sample_index", type: "INTEGER NOT NULL" },
+  { name: "draw_index", type: "INTEGER NOT NULL" },
+  { name: "seed", type: "INTEGER NOT NULL" },
+  { name: "thinking_text", type: "TEXT" },
+  { name: "thinking_finish_reason", type: "TEXT" },
+  { name: "response_text", type: "TEXT" },
+  { name: "finish_reason", type: "TEXT" },
+  { name: "num_gen_tokens", type: "INTEGER" },
+  { name: "num_keep_think_below_budget", type: "INTEGER" },
+  { name: "num_min_thinking_waits", type: "INTEGER" },
+  { name: "thinking_tokens", type: "INTEGER" },
+  { name: "answer_tokens", type: "INTEGER" },
+  { name: "prompt_tokens", type: "INTEGER" },
+  { name: "evaluated_tokens", type: "INTEGER" },
+  { name: "stopped_by", type: "TEXT" },
+  { name: "probe_answers_json", type: "TEXT" },
+  { name: "probe_tokens_total", type: "INTEGER" },
+  { name: "extracted_answer", type: "TEXT" },
+  { name: "huatuo_extracted_answer", type: "TEXT" },
+  { name: "scored_huatuo_extracted_answer", type: "TEXT" },
+  { name: "choice", type: "TEXT" },
+  { name: "decided_by", type: "TEXT" },
+  { name: "correct", type: "INTEGER" },
+  { name: "error", type: "TEXT" },
+  { name: "cached", type: "INTEGER NOT NULL DEFAULT 0" },
+  { name: "started_at", type: "TEXT NOT NULL" },
+  { name: "elapsed_ms", type: "REAL NOT NULL" },
 ] as const satisfies readonly StoreColumn[];
 
 // The row types and the column lists cannot drift apart: these lines stop compiling if they do.
 true satisfies CoversExactly<typeof EXPERIMENT_COLUMNS, ColumnNames<Experiment, "config">>;
 true satisfies CoversExactly<typeof QUESTION_COLUMNS, ColumnNames<StoredQuestion, "options">>;
-true satisfies CoversExactly<typeof SAMPLE_COLUMNS, ColumnNames<StoredSample>>;
+true satisfies CoversExactly<typeof SAMPLE_COLUMNS, ColumnNames<StoredSample, "probe_answers">>;
+true satisfies CoversExactly<typeof DRAW_COLUMNS, ColumnNames<StoredDraw, "probe_answers">>;
 
 /** The tables every reader sees (the viewer also builds temporary copies of them). */
 export const STORE_TABLES = {
@@ -191,6 +300,11 @@ export const STORE_TABLES = {
     columns: SAMPLE_COLUMNS,
     primaryKey: "experiment_id, sample_index",
     indexes: { by_source: "experiment_id, source, correct", by_question: "question_key" },
+  },
+  sample_draws: {
+    columns: DRAW_COLUMNS,
+    primaryKey: "experiment_id, sample_index, draw_index",
+    indexes: {},
   },
 } as const;
 
@@ -240,6 +354,12 @@ export function insertSql(
     `VALUES (${columns.map((column) => `@${column}`).join(", ")})`
   );
 }
+
+/** What version 3 adds to a version-2 store (the new table comes with STORE_SCHEMA). */
+export const VERSION_3_COLUMNS = {
+  experiments: EXPERIMENT_COLUMNS.slice(-1),
+  samples: SAMPLE_COLUMNS.slice(-6),
+} as const;
 
 /** Since version 2 (migrate.ts adds it to older stores). */
 export const GENERATION_CACHE_TABLE = `

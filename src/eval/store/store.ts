@@ -3,7 +3,12 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import type { GenerationRecord } from "../../engine/record.js";
 import { InputError } from "../../errors.js";
-import { checkStoreForReading, prepareStoreForWriting } from "./migrate.js";
+import {
+  checkStoreForReading,
+  prepareStoreForWriting,
+  readableTables,
+  STORE_TABLE_NAMES,
+} from "./migrate.js";
 import { StoreQueries, type SourceCounts } from "./queries.js";
 import {
   columnNames,
@@ -12,6 +17,7 @@ import {
   type Experiment,
   type ExperimentStatus,
   type NewExperiment,
+  type StoredDraw,
   type StoredQuestion,
   type StoredSample,
 } from "./schema.js";
@@ -19,8 +25,20 @@ import {
 type SqlRow = Record<string, unknown>;
 
 interface PendingSample {
+  table: "samples" | "sample_draws";
   row: SqlRow;
   cacheKey: string | undefined;
+}
+
+/** A sample or draw as a row: booleans as 0/1, probes as JSON. */
+function toRow(sample: StoredSample | StoredDraw): SqlRow {
+  const { probe_answers, ...rest } = sample;
+  return {
+    ...rest,
+    correct: sample.correct === null ? null : sample.correct ? 1 : 0,
+    cached: sample.cached ? 1 : 0,
+    probe_answers_json: probe_answers === null ? null : JSON.stringify(probe_answers),
+  };
 }
 
 /**
@@ -73,10 +91,11 @@ export class EvalStore implements Disposable {
   /** The store's reads; EvalStore's own read methods commit pending samples first. */
   private readonly queries: StoreQueries;
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: Database.Database, readonly: boolean) {
     this.path = path;
     this.db = db;
-    this.queries = new StoreQueries(db);
+    // A reader reads an older store as it is, through stand-ins with the newer columns.
+    this.queries = new StoreQueries(db, readonly ? readableTables(db) : STORE_TABLE_NAMES);
   }
 
   /** Open (creating if needed) the store of an output directory. */
@@ -85,7 +104,7 @@ export class EvalStore implements Disposable {
   }
 
   static open(path: string, options: { readonly?: boolean } = {}): EvalStore {
-    return new EvalStore(path, openStoreDatabase(path, options));
+    return new EvalStore(path, openStoreDatabase(path, options), options.readonly ?? false);
   }
 
   /** Every read (reports use these directly; they never have samples pending). */
@@ -107,6 +126,7 @@ export class EvalStore implements Disposable {
       )
       .run({
         ...columns,
+        samples_per_question: columns.samples_per_question ?? 1,
         status: "running",
         config_json: JSON.stringify(config),
         created_at: new Date().toISOString(),
@@ -163,14 +183,17 @@ export class EvalStore implements Disposable {
    * thousands of instant samples do not pay one transaction each. Reads flush first.
    */
   recordSample(sample: StoredSample, options: { cacheKey?: string } = {}): void {
-    this.pendingSamples.push({
-      row: {
-        ...sample,
-        correct: sample.correct === null ? null : sample.correct ? 1 : 0,
-        cached: sample.cached ? 1 : 0,
-      },
-      cacheKey: options.cacheKey,
-    });
+    this.pendingSamples.push({ table: "samples", row: toRow(sample), cacheKey: options.cacheKey });
+    this.scheduleFlush();
+  }
+
+  /** Commit one of a question's n samples (replacing an earlier failed attempt), as recordSample. */
+  recordDraw(draw: StoredDraw): void {
+    this.pendingSamples.push({ table: "sample_draws", row: toRow(draw), cacheKey: undefined });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -188,16 +211,19 @@ export class EvalStore implements Disposable {
   }
 
   private prepareRecordTransaction(): (batch: readonly PendingSample[]) => void {
-    const insertSample = this.db.prepare(
-      insertSql("samples", columnNames("samples"), "OR REPLACE"),
-    );
+    const insert = {
+      samples: this.db.prepare(insertSql("samples", columnNames("samples"), "OR REPLACE")),
+      sample_draws: this.db.prepare(
+        insertSql("sample_draws", columnNames("sample_draws"), "OR REPLACE"),
+      ),
+    };
     const insertCache = this.db.prepare(
       `INSERT OR REPLACE INTO generation_cache (key, experiment_id, sample_index)
        VALUES (?, ?, ?)`,
     );
     return this.db.transaction((batch: readonly PendingSample[]) => {
-      for (const { row, cacheKey } of batch) {
-        insertSample.run(row);
+      for (const { table, row, cacheKey } of batch) {
+        insert[table].run(row);
         if (cacheKey !== undefined) insertCache.run(cacheKey, row.experiment_id, row.sample_index);
       }
     });
@@ -220,6 +246,11 @@ export class EvalStore implements Disposable {
   /** The error of each failed sample, in sample order. */
   sampleErrors(experimentId: number): string[] {
     return this.read.sampleErrors(experimentId);
+  }
+
+  /** The draws already answered without error, by sample index (n samples per question). */
+  completedDraws(experimentId: number): Map<number, StoredDraw[]> {
+    return this.read.completedDraws(experimentId);
   }
 
   /** The generation recorded under `key` by `recordSample(..., { cacheKey })`. */

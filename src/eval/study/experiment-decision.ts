@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BudgetForcingSettings } from "../../engine/budget-forcing.js";
+import { M1_GENERATION_DEFAULTS } from "../../engine/generation-settings.js";
 import { ConfigError } from "../../errors.js";
 import { EVAL_CONFIG_KEYS, type EvalConfig } from "../config/schema.js";
 import { nextVersion, versionDirName } from "../m1-layout/paths.js";
@@ -71,6 +72,7 @@ export function runPointConfig(
     max_new_tokens: point.thinkingBudget,
     keep_think_below_budget_times: point.waitRounds,
     seed: point.seed,
+    samples_per_question: point.samplesPerQuestion,
     exp_name: point.expDir,
     version,
   };
@@ -111,17 +113,31 @@ const RESUME_SENSITIVE_KEYS = [
   "temperature",
   "top_p",
   "frequency_penalty",
+  "probe_every",
+  "probe_tokens",
+  "early_exit_patience",
+  "loop_cutoff",
+  "samples_per_question",
 ] as const;
+
+/**
+ * What keys added after an experiment started meant for it: their defaults (else null).
+ * Experiments from before `deterministic` and `exact_tokens` batched their questions and sent
+ * text prompts.
+ */
+const LATER_KEY_DEFAULTS: Readonly<Record<string, unknown>> = {
+  probe_tokens: M1_GENERATION_DEFAULTS.probe_tokens,
+  samples_per_question: 1,
+  deterministic: false,
+  exact_tokens: false,
+};
 
 export function checkResumable(experiment: Experiment, config: Record<string, unknown>): void {
   const embedded = config.backend === "embedded";
   // How the backend runs changes generations too: the embedded engine's mode, a server's token ids.
-  // Experiments from before these keys existed batched their questions (deterministic=false) and
-  // sent text prompts (exact_tokens=false).
   const backendKey = embedded ? "deterministic" : "exact_tokens";
   for (const key of [...RESUME_SENSITIVE_KEYS, backendKey]) {
-    const recorded = experiment.config[key] ?? (key === backendKey ? false : null);
-    const before = JSON.stringify(recorded);
+    const before = JSON.stringify(experiment.config[key] ?? LATER_KEY_DEFAULTS[key] ?? null);
     const now = JSON.stringify(config[key] ?? null);
     if (before !== now) {
       throw new ConfigError(

@@ -20,18 +20,20 @@ export interface StudyModel {
   tp: number;
 }
 
-/** One experiment: a (model, thinking budget, Wait rounds, seed) point. */
+/** One experiment: a (model, thinking budget, Wait rounds, seed, samples per question) point. */
 export interface ExperimentPoint {
   model: StudyModel;
   thinkingBudget: number;
   waitRounds: number;
   seed: number;
+  /** Independent samples per question, answered by majority vote. */
+  samplesPerQuestion: number;
   /** The experiment directory relative to `output_dir` (m1's `{exp_name}` level). */
   expDir: string;
 }
 
 export interface StudyPlan {
-  /** True when any of budgets, wait_rounds, seeds or models is given. */
+  /** True when any of budgets, wait_rounds, seeds or models is given, or samples_per_question is a list. */
   isSweep: boolean;
   models: Array<{ model: StudyModel; points: ExperimentPoint[] }>;
 }
@@ -39,15 +41,17 @@ export interface StudyPlan {
 /**
  * Expand a config into experiments. Without sweeps there is one experiment at m1's own place,
  * `{output_dir}/{exp_name}`; with sweeps each point gets a clearly named directory under it:
- * `{exp_name}[/{model}]/budget_{B}-wait_{K}-seed_{S}`. Each model's points are grouped so its server
- * is launched once for all of them.
+ * `{exp_name}[/{model}]/budget_{B}-wait_{K}-seed_{S}[-samples_{N}]` (the suffix when N > 1). Each
+ * model's points are grouped so its server is launched once for all of them.
  */
 export function planStudy(config: EvalConfig): StudyPlan {
   const isSweep =
     config.budgets !== null ||
     config.wait_rounds !== null ||
     config.seeds !== null ||
-    config.models !== null;
+    config.models !== null ||
+    Array.isArray(config.samples_per_question);
+  const sampleCounts = [config.samples_per_question].flat();
   const budgets = config.budgets ?? [config.max_new_tokens];
   const waitRounds = config.wait_rounds ?? [config.keep_think_below_budget_times];
   const seeds = config.seeds ?? [config.seed];
@@ -72,19 +76,23 @@ export function planStudy(config: EvalConfig): StudyPlan {
       model,
       points: budgets.flatMap((thinkingBudget) =>
         waitRounds.flatMap((rounds) =>
-          seeds.map((seed) => ({
-            model,
-            thinkingBudget,
-            waitRounds: rounds,
-            seed,
-            expDir: isSweep
-              ? join(
-                  config.exp_name,
-                  ...(config.models ? [model.label] : []),
-                  `budget_${thinkingBudget}-wait_${rounds}-seed_${seed}`,
-                )
-              : config.exp_name,
-          })),
+          seeds.flatMap((seed) =>
+            sampleCounts.map((samplesPerQuestion) => ({
+              model,
+              thinkingBudget,
+              waitRounds: rounds,
+              seed,
+              samplesPerQuestion,
+              expDir: isSweep
+                ? join(
+                    config.exp_name,
+                    ...(config.models ? [model.label] : []),
+                    `budget_${thinkingBudget}-wait_${rounds}-seed_${seed}` +
+                      (samplesPerQuestion > 1 ? `-samples_${samplesPerQuestion}` : ""),
+                  )
+                : config.exp_name,
+            })),
+          ),
         ),
       ),
     })),

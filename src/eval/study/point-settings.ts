@@ -2,6 +2,7 @@ import {
   validateBudgetForcingSettings,
   type BudgetForcingSettings,
 } from "../../engine/budget-forcing.js";
+import { adaptiveSettings } from "../../engine/generation-settings.js";
 import { NO_THINKING_FORMAT, resolveThinkingFormat } from "../../engine/thinking-formats.js";
 import type { EvalConfig } from "../config/schema.js";
 import type { ExperimentPoint } from "./plan.js";
@@ -17,6 +18,8 @@ export function engineSettings(config: EvalConfig, point: ExperimentPoint): Budg
     start_overthink_answer_str: config.start_overthink_answer_str,
     forced_close_message: config.forced_close_message ?? undefined,
   });
+  // Probes and the loop cut-off act on thinking; without force_think there is none.
+  const adaptive = config.force_think ? adaptiveSettings(config) : undefined;
   const settings: BudgetForcingSettings = {
     thinkingFormat: config.force_think ? thinkingFormat : NO_THINKING_FORMAT,
     thinkingBudget: point.thinkingBudget,
@@ -30,6 +33,7 @@ export function engineSettings(config: EvalConfig, point: ExperimentPoint): Budg
       frequencyPenalty: config.frequency_penalty,
       ...(config.top_p === null ? {} : { topP: config.top_p }),
     },
+    ...(adaptive ? { adaptive } : {}),
   };
   validateBudgetForcingSettings(settings);
   return settings;

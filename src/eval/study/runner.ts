@@ -8,8 +8,15 @@ import type { EvalSample } from "../datasets/types.js";
 import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import { truncatePromptAsM1 } from "../prompt-truncation.js";
 import { EARLY_STOP_SAMPLES, FirstFailures } from "./failures.js";
-import { answeredSampleRow, failedSampleRow } from "./sample-row.js";
-import { scoreSample } from "../scoring/index.js";
+import {
+  answeredSampleRow,
+  computeTokensOf,
+  drawRow,
+  failedSampleRow,
+  type ScoredGeneration,
+} from "./sample-row.js";
+import { answerChoice, scoreSample } from "../scoring/index.js";
+import { QuestionVotes } from "./question-votes.js";
 import type { EvalStore, Experiment, StoredQuestion } from "../store/index.js";
 
 /** Everything one experiment needs; the caller owns the backend and the store. */
@@ -32,6 +39,8 @@ export interface ExperimentRun {
   progress?: ProgressBar;
   /** Called with the first rendered prompt (m1's `print_example`). */
   onExample?: (renderedPrompt: string) => void;
+  /** Independent samples per question, answered by majority vote (default 1). */
+  samplesPerQuestion?: number;
 }
 
 export interface ExperimentRunSummary {
@@ -101,11 +110,20 @@ export function generationCacheKeys(
       .digest("hex");
 }
 
+/** One generation to run: a question, and which of its n samples (null with one sample). */
+interface WorkUnit {
+  sample: EvalSample;
+  sampleIndex: number;
+  draw: { index: number; seed: number } | null;
+}
+
 /**
  * Run (or resume) one experiment: every sample not yet done is prompted, generated with the
  * budget-forcing engine, scored exactly as m1 and committed to the store as it completes. A sample
  * that fails is recorded with its error and the run goes on; an interrupt stops new work and loses
- * only the samples in flight.
+ * only the samples in flight. With `samplesPerQuestion` n > 1 each question gets n generations
+ * (draws, each committed as it completes and skipped when a resumed run finds it), and its row is
+ * the majority vote, written once all n are in.
  */
 export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSummary> {
   const { store, experiment, samples } = run;
@@ -114,17 +132,15 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
   const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
   const firstFailures = new FirstFailures();
   const started = performance.now();
+  const n = run.samplesPerQuestion ?? 1;
   const questionKeys = samples.map((sample) => questionKey(sample));
   store.upsertQuestions(
     samples.map((sample, index) => toStoredQuestion(sample, questionKeys[index])),
   );
-  const cacheKeyOf = run.useCache ? generationCacheKeys(run.modelIdentity, run.engine) : undefined;
   const done = store.completedSampleIndices(experiment.id);
   const pending = samples
     .map((sample, sampleIndex) => ({ sample, sampleIndex }))
     .filter(({ sampleIndex }) => !done.has(sampleIndex));
-  // Stopping early saves something only when samples would be left.
-  const mayStopEarly = pending.length > EARLY_STOP_SAMPLES;
 
   const summary: ExperimentRunSummary = {
     answered: 0,
@@ -143,22 +159,89 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
   );
   run.progress?.update(summary.alreadyDone);
 
+  const identityOf = (
+    unit: Pick<WorkUnit, "sample" | "sampleIndex">,
+    startedAt: Date,
+    clock: number,
+  ) => ({
+    experiment_id: experiment.id,
+    sample_index: unit.sampleIndex,
+    question_key: questionKeys[unit.sampleIndex]!,
+    source: unit.sample.source,
+    started_at: startedAt.toISOString(),
+    elapsed_ms: performance.now() - clock,
+  });
+  const questionDone = (correct: boolean | null) => {
+    if (correct === null) {
+      summary.failed++;
+    } else {
+      summary.answered++;
+      tally.scored++;
+      if (correct) tally.correct++;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const accuracy =
+      tally.scored > 0 ? `acc ${((100 * tally.correct) / tally.scored).toFixed(1)}%` : "";
+    const speed = `${Math.round(summary.generatedTokens / Math.max(seconds, 1e-3))} tok/s`;
+    run.progress?.increment(
+      1,
+      `| ${accuracy} | ${speed}${summary.failed ? ` | ${summary.failed} failed` : ""}`,
+    );
+  };
+
+  // Cache keys serialise the settings once per experiment (once per draw seed with n samples).
+  const keyers = new Map<BudgetForcingSettings, (renderedPrompt: string) => string>();
+  const cacheKeyOf = (engine: BudgetForcingSettings, rendered: string) => {
+    if (!run.useCache) return undefined;
+    let keyer = keyers.get(engine);
+    if (!keyer) {
+      keyer = generationCacheKeys(run.modelIdentity, engine);
+      keyers.set(engine, keyer);
+    }
+    return keyer(rendered);
+  };
+  const drawEngines = new Map<number, BudgetForcingSettings>();
+  const engineOf = (draw: WorkUnit["draw"]) => {
+    if (!draw) return run.engine;
+    let engine = drawEngines.get(draw.seed);
+    if (!engine) {
+      engine = withSeed(run.engine, draw.seed);
+      drawEngines.set(draw.seed, engine);
+    }
+    return engine;
+  };
+
+  // With n samples: the draws each question still needs, and those already in the store.
+  const votes = n > 1 ? new QuestionVotes(store, experiment, n) : undefined;
+  const units: WorkUnit[] = [];
+  for (const { sample, sampleIndex } of pending) {
+    if (!votes) {
+      units.push({ sample, sampleIndex, draw: null });
+      continue;
+    }
+    const missing = votes.missingDraws(sampleIndex, experiment.seed);
+    if (missing.length === 0) {
+      // Every draw was in before a crash: only the vote is left to write.
+      questionDone(
+        votes.finish(identityOf({ sample, sampleIndex }, new Date(), performance.now())),
+      );
+    }
+    for (const draw of missing) units.push({ sample, sampleIndex, draw });
+  }
+  // Stopping early saves something only when generations would be left.
+  const mayStopEarly = units.length > EARLY_STOP_SAMPLES;
+  let failedGenerations = 0;
+
   let next = 0;
   let exampleShown = false;
   const worker = async () => {
-    while (next < pending.length && !signal.aborted) {
-      const { sample, sampleIndex } = pending[next++]!;
+    while (next < units.length && !signal.aborted) {
+      const unit = units[next++]!;
+      const { sample, draw } = unit;
       const startedAt = new Date();
       const clock = performance.now();
       const query = buildSamplePrompt(sample, run.prompt);
-      const identity = () => ({
-        experiment_id: experiment.id,
-        sample_index: sampleIndex,
-        question_key: questionKeys[sampleIndex]!,
-        source: sample.source,
-        started_at: startedAt.toISOString(),
-        elapsed_ms: performance.now() - clock,
-      });
+      let outcome: ScoredGeneration | { error: unknown };
       try {
         const rendered = await truncatePromptAsM1(
           await run.backend.renderChat([{ role: "user", content: query }]),
@@ -170,39 +253,39 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
           exampleShown = true;
           run.onExample(rendered + run.engine.thinkingFormat.thinkStart);
         }
-        const { record, cached, cacheKey } = await generate(run, rendered, cacheKeyOf, signal);
-        const scored = scoreSample({
-          response_text: record.response_text,
-          answer: sample.answer,
-          answer_idx: sample.answer_idx,
-          option_str: sample.option_str,
-        });
-        // A fresh generation is cached in the sample's own commit.
-        store.recordSample(answeredSampleRow(identity(), record, scored, cached), {
-          cacheKey: cached ? undefined : cacheKey,
-        });
-        summary.answered++;
+        const engine = engineOf(draw);
+        const cacheKey = cacheKeyOf(engine, rendered);
+        const { record, cached } = await generate(run, engine, rendered, sample, cacheKey, signal);
+        outcome = { ...scoreGeneration(record, sample), cached };
         firstFailures.record(undefined);
-        if (!cached) summary.generatedTokens += record.num_gen_tokens;
-        tally.scored++;
-        if (scored.correct) tally.correct++;
+        if (!cached) summary.generatedTokens += computeTokensOf(record);
+        if (!draw) {
+          // A fresh generation is cached in the sample's own commit.
+          store.recordSample(answeredSampleRow(identityOf(unit, startedAt, clock), outcome), {
+            cacheKey: cached ? undefined : cacheKey,
+          });
+          questionDone(outcome.score.correct);
+          continue;
+        }
       } catch (error) {
         if (error instanceof CancelledError || signal.aborted) break;
-        summary.failed++;
-        store.recordSample(failedSampleRow(identity(), error));
+        outcome = { error };
+        failedGenerations++;
         if (firstFailures.record(error) && mayStopEarly) {
-          summary.stoppedEarly = { message: firstFailures.message!, samples: summary.failed };
+          summary.stoppedEarly = { message: firstFailures.message!, samples: failedGenerations };
           stop.abort();
         }
+        if (!draw) {
+          store.recordSample(failedSampleRow(identityOf(unit, startedAt, clock), error));
+          questionDone(null);
+          continue;
+        }
       }
-      const seconds = (performance.now() - started) / 1000;
-      const accuracy =
-        tally.scored > 0 ? `acc ${((100 * tally.correct) / tally.scored).toFixed(1)}%` : "";
-      const speed = `${Math.round(summary.generatedTokens / Math.max(seconds, 1e-3))} tok/s`;
-      run.progress?.increment(
-        1,
-        `| ${accuracy} | ${speed}${summary.failed ? ` | ${summary.failed} failed` : ""}`,
+      const finished = votes!.record(
+        drawRow(identityOf(unit, startedAt, clock), draw, outcome),
+        identityOf(unit, startedAt, clock),
       );
+      if (finished !== undefined) questionDone(finished);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, run.concurrency) }, worker));
@@ -214,17 +297,49 @@ export async function runExperiment(run: ExperimentRun): Promise<ExperimentRunSu
   return summary;
 }
 
+/** The engine settings of one draw: the experiment's, with the draw's seed. */
+function withSeed(engine: BudgetForcingSettings, seed: number): BudgetForcingSettings {
+  return { ...engine, sampling: { ...engine.sampling, seed } };
+}
+
+/** m1's scoring of a generation, and of each of its probes (as the forced answer at that point). */
+function scoreGeneration(
+  record: GenerationRecord,
+  sample: EvalSample,
+): Omit<ScoredGeneration, "cached"> {
+  const scoreOf = (responseText: string) =>
+    scoreSample({
+      response_text: responseText,
+      answer: sample.answer,
+      answer_idx: sample.answer_idx,
+      option_str: sample.option_str,
+    });
+  return {
+    record,
+    score: scoreOf(record.response_text),
+    probes: record.probe_answers.map((probe) => ({
+      ...probe,
+      correct: scoreOf(probe.response_text).correct,
+    })),
+  };
+}
+
 async function generate(
   run: ExperimentRun,
+  engine: BudgetForcingSettings,
   rendered: string,
-  cacheKeyOf: ((renderedPrompt: string) => string) | undefined,
+  sample: EvalSample,
+  cacheKey: string | undefined,
   signal: AbortSignal,
-): Promise<{ record: GenerationRecord; cached: boolean; cacheKey?: string }> {
-  const cacheKey = cacheKeyOf?.(rendered);
+): Promise<{ record: GenerationRecord; cached: boolean }> {
   if (cacheKey) {
     const hit = run.store.cachedGeneration(cacheKey);
     if (hit) return { record: hit, cached: true };
   }
-  const record = await generateWithBudget(run.backend, rendered, run.engine, { signal });
-  return { record, cached: false, cacheKey };
+  const record = await generateWithBudget(run.backend, rendered, engine, {
+    signal,
+    // A probe's answer is the option its text names, read without the gold answer.
+    extractAnswer: (text) => answerChoice(text, sample.option_str),
+  });
+  return { record, cached: false };
 }

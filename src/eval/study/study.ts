@@ -330,6 +330,7 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
       eval_data_path: config.eval_data_path,
       total_samples: dataset.samples.length,
       config: pointConfig,
+      samples_per_question: point.samplesPerQuestion,
     });
   }
   const versionDir = join(config.output_dir, experiment.name);
@@ -354,6 +355,7 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
     signal: input.options.signal,
     progress: input.bar,
     onExample: config.print_example ? input.options.onExample : undefined,
+    samplesPerQuestion: experiment.samples_per_question,
   });
   input.bar.stop();
 
