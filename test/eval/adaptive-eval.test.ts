@@ -8,7 +8,7 @@ import { runStudy, type StudyResult } from "../../src/eval/study/study.js";
 import { drawSeed, majorityVote } from "../../src/eval/study/votes.js";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "../fixtures/fake-openai-server.js";
-import { useTempDirs } from "../fixtures/eval/cli.js";
+import { useTempDirs } from "../support/temp-dirs.js";
 import { makeItems, writeEvalFile } from "../fixtures/eval/medical-model.js";
 
 /**

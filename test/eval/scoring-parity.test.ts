@@ -10,7 +10,6 @@ import {
   buildOptionStr,
   extractAnswer,
   judgeExtractedAnswer,
-  matchChoice,
   matchChoiceDetailed,
   pythonLower,
   scoreSample,

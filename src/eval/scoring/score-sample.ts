@@ -4,7 +4,7 @@
  */
 import { InputError } from "../../errors.js";
 import { extractAnswer } from "./extract-answer.js";
-import { matchChoice, matchChoiceDetailed, type ChoiceMatch } from "./match-choice.js";
+import { matchChoiceDetailed, type ChoiceMatch } from "./match-choice.js";
 import { codePointLength, pythonLower } from "../../python/text.js";
 
 // One definition of m1's option_str, shared with the prompt builder.
