@@ -76,6 +76,7 @@ function answeredSample(sampleIndex: 2): StoredSample {
     started_at: "2025-01-01T00:00:02Z",
     elapsed_ms: 10,
     decided_by: "letter",
+    choice: "B",
     vote_share: null,
     compute_tokens: 12,
   };

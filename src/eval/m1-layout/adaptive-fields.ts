@@ -13,6 +13,7 @@ export interface AdaptiveFields {
   probe_answers: StoredProbe[] | null;
   probe_tokens_total: number | null;
   decided_by: AnswerDecision | null;
+  choice: string | null;
   vote_share: number | null;
   compute_tokens: number | null;
 }
@@ -21,7 +22,7 @@ const STOP_REASONS: readonly StopReason[] = ["model", "budget", "converged", "lo
 
 /** The fields as `m1 eval` writes them into one results record (votes: the n samples, if any). */
 export function adaptiveFieldsForFile(
-  sample: Pick<StoredSample, keyof AdaptiveFields>,
+  sample: Pick<StoredSample, Exclude<keyof AdaptiveFields, "choice">>,
   votes: readonly DrawVote[],
 ): Record<string, unknown> {
   return {
@@ -52,19 +53,28 @@ export function stopReasonOf(record: Record<string, unknown>): StopReason | null
   return lastCall === "stop" ? "model" : null;
 }
 
-/** How the answer was read: ours as written, else scored again from m1's fields. */
-export function decisionOf(record: Record<string, unknown>): AnswerDecision | null {
-  if (
+/**
+ * How the answer was read and the option it names, scored again from m1's fields (the same
+ * scoring `m1 eval` stored; a `decided_by` written by us is kept).
+ */
+export function readingOf(
+  record: Record<string, unknown>,
+): Pick<AdaptiveFields, "decided_by" | "choice"> {
+  const written =
     typeof record.decided_by === "string" &&
     ANSWER_DECISIONS.includes(record.decided_by as AnswerDecision)
-  ) {
-    return record.decided_by as AnswerDecision;
-  }
+      ? (record.decided_by as AnswerDecision)
+      : null;
   const { response_text, answer, answer_idx, option_str, options } = record;
-  if (typeof response_text !== "string" || typeof answer !== "string") return null;
-  if (typeof answer_idx !== "string") return null;
+  if (
+    typeof response_text !== "string" ||
+    typeof answer !== "string" ||
+    typeof answer_idx !== "string"
+  ) {
+    return { decided_by: written, choice: null };
+  }
   try {
-    return scoreSample({
+    const score = scoreSample({
       response_text,
       answer,
       answer_idx,
@@ -72,9 +82,10 @@ export function decisionOf(record: Record<string, unknown>): AnswerDecision | nu
       ...(options && typeof options === "object"
         ? { options: options as Record<string, string> }
         : {}),
-    }).decided_by;
+    });
+    return { decided_by: written ?? score.decided_by, choice: score.choice };
   } catch {
-    return null; // no options to read an answer against
+    return { decided_by: written, choice: null }; // no options to read an answer against
   }
 }
 
@@ -88,7 +99,7 @@ export function readAdaptiveFields(record: Record<string, unknown>): AdaptiveFie
       ? (record.probe_answers as StoredProbe[])
       : null,
     probe_tokens_total: probeTokens,
-    decided_by: decisionOf(record),
+    ...readingOf(record),
     vote_share: count(record.vote_share),
     compute_tokens:
       count(record.compute_tokens) ?? (generated === null ? null : generated + (probeTokens ?? 0)),

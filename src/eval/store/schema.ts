@@ -117,6 +117,8 @@ export interface StoredSample {
   probe_tokens_total: number | null;
   /** How the answer was read (scoring's cascade step). */
   decided_by: AnswerDecision | null;
+  /** The option the answer names, as scoring read it (the vote's winner with n samples). */
+  choice: string | null;
   /** With n samples: the share of them that voted for this answer; null with one sample. */
   vote_share: number | null;
   /** Every token generated for the question: thinking, inserted, answer and probes, all draws. */
@@ -245,6 +247,7 @@ export const SAMPLE_COLUMNS = [
   { name: "probe_answers_json", type: "TEXT" },
   { name: "probe_tokens_total", type: "INTEGER" },
   { name: "decided_by", type: "TEXT" },
+  { name: "choice", type: "TEXT" },
   { name: "vote_share", type: "REAL" },
   { name: "compute_tokens", type: "INTEGER" },
 ] as const satisfies readonly StoreColumn[];
@@ -358,7 +361,7 @@ export function insertSql(
 /** What version 3 adds to a version-2 store (the new table comes with STORE_SCHEMA). */
 export const VERSION_3_COLUMNS = {
   experiments: EXPERIMENT_COLUMNS.slice(-1),
-  samples: SAMPLE_COLUMNS.slice(-6),
+  samples: SAMPLE_COLUMNS.slice(-7),
 } as const;
 
 /** Since version 2 (migrate.ts adds it to older stores). */

@@ -62,6 +62,7 @@ export function answeredSampleRow(
     probe_answers: generation.probes.length > 0 ? generation.probes : null,
     probe_tokens_total: vote?.probeTokens ?? record.probe_tokens_total,
     decided_by: score.decided_by,
+    choice: score.choice,
     vote_share: vote?.share ?? null,
     compute_tokens: vote?.computeTokens ?? computeTokensOf(record),
   };
@@ -97,6 +98,7 @@ export function failedSampleRow(identity: SampleIdentity, error: unknown): Store
     probe_answers: null,
     probe_tokens_total: null,
     decided_by: null,
+    choice: null,
     vote_share: null,
     compute_tokens: null,
   };
