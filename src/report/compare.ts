@@ -56,7 +56,7 @@ export const ALL_SCOPE = "all";
 export const AVERAGE_SCOPE = "average";
 const QUESTION_START_LENGTH = 80;
 
-interface PairedQuestion {
+export interface PairedQuestion {
   source: string;
   a: SampleOutcome;
   b: SampleOutcome;
@@ -80,7 +80,8 @@ function identities(outcomes: readonly SampleOutcome[], useStoreKeys: boolean): 
   });
 }
 
-function pairQuestions(
+/** The questions both experiments answered, paired (and how many each answered alone). */
+export function pairQuestions(
   a: ReportExperiment,
   b: ReportExperiment,
   outcomesA: readonly SampleOutcome[],

@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { InputError } from "../errors.js";
 import { EvalStore, STORE_FILE_NAME } from "../eval/store/index.js";
 import type { ReportExperiment } from "./experiments.js";
-import { naturalCompare } from "./experiments.js";
+import { adaptiveSetupOf, naturalCompare } from "./experiments.js";
 import { METRICS_FILE_NAME } from "../eval/m1-layout/paths.js";
 import { numberSetting, readVersionDirectory, stringSetting } from "../eval/m1-layout/read.js";
 
@@ -77,6 +77,8 @@ function storeExperiments(
       waitRounds: experiment.wait_rounds,
       seed: experiment.seed,
       status: experiment.status,
+      samplesPerQuestion: experiment.samples_per_question,
+      adaptive: adaptiveSetupOf(experiment.config),
       sources: store.sourceCounts(experiment.id),
       origin: { kind: "store", storePath, experimentId: experiment.id },
     };
@@ -100,6 +102,8 @@ function fileExperiment(
     waitRounds: numberSetting(directory.config, "keep_think_below_budget_times"),
     seed: numberSetting(directory.config, "seed"),
     status: null,
+    samplesPerQuestion: numberSetting(directory.config, "samples_per_question") ?? 1,
+    adaptive: adaptiveSetupOf(directory.config),
     sources: directory.sources,
     origin: { kind: "files", versionDir },
   };

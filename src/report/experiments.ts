@@ -1,4 +1,6 @@
-import type { SourceCounts } from "../eval/store/index.js";
+import type { StopReason } from "../engine/adaptive.js";
+import type { AnswerDecision } from "../eval/scoring/index.js";
+import type { SourceCounts, StoredProbe } from "../eval/store/index.js";
 
 /**
  * What reports know about one experiment (one m1 version directory), whichever way it was found:
@@ -26,12 +28,68 @@ export interface ReportExperiment {
   seed: number | null;
   /** Store status (`running` while an eval writes it); null for files. */
   status: string | null;
+  /** Independent samples per question, answered by majority vote (1: one answer). */
+  samplesPerQuestion: number;
+  /** The adaptive-compute settings it ran with (probe_every ... loop_cutoff in its config). */
+  adaptive: AdaptiveSetup;
   /** Correct and total counts per source, in the evaluation file's order. */
   sources: SourceCounts[];
   origin: ExperimentOrigin;
 }
 
 /** One answered question of one experiment, as comparisons and plots need it. */
+/** What an experiment's config says about adaptive compute (null: off). */
+export interface AdaptiveSetup {
+  probeEvery: number | null;
+  earlyExitPatience: number | null;
+  loopCutoff: { ngram: number; repeats: number } | null;
+}
+
+/** The adaptive setup recorded in an experiment's config (ours; m1's configs have none). */
+export function adaptiveSetupOf(config: Record<string, unknown>): AdaptiveSetup {
+  const whole = (value: unknown) =>
+    typeof value === "number" && Number.isInteger(value) ? value : null;
+  const loop = config.loop_cutoff as { ngram?: unknown; repeats?: unknown } | null | undefined;
+  const ngram = whole(loop?.ngram);
+  const repeats = whole(loop?.repeats);
+  return {
+    probeEvery: whole(config.probe_every),
+    earlyExitPatience: whole(config.early_exit_patience),
+    loopCutoff: ngram !== null && repeats !== null ? { ngram, repeats } : null,
+  };
+}
+
+/**
+ * How an experiment spent its compute, in words: the budget and Wait rounds, then what changes
+ * the spending: n samples with a vote, early exit, the loop cut-off.
+ */
+export function strategyOf(experiment: ReportExperiment): string {
+  const parts: string[] = [];
+  const budget = `budget ${experiment.thinkingBudget ?? "-"}`;
+  parts.push(
+    experiment.samplesPerQuestion > 1
+      ? `${experiment.samplesPerQuestion} x ${budget}, vote`
+      : budget,
+  );
+  if (experiment.waitRounds) parts.push(`Wait ${experiment.waitRounds}`);
+  const { earlyExitPatience, probeEvery, loopCutoff } = experiment.adaptive;
+  if (earlyExitPatience && probeEvery) parts.push(`early exit ${earlyExitPatience}@${probeEvery}`);
+  else if (probeEvery) parts.push(`probes @${probeEvery}`);
+  if (loopCutoff) parts.push(`loop cut-off ${loopCutoff.ngram}x${loopCutoff.repeats}`);
+  return parts.join(" · ");
+}
+
+/** What sets an experiment's strategy apart beyond budget and Wait rounds ("" for m1's own). */
+export function strategyTag(experiment: ReportExperiment): string {
+  const tags: string[] = [];
+  if (experiment.samplesPerQuestion > 1) tags.push(`samples=${experiment.samplesPerQuestion}`);
+  const { earlyExitPatience, probeEvery, loopCutoff } = experiment.adaptive;
+  if (earlyExitPatience && probeEvery) tags.push(`early_exit=${earlyExitPatience}@${probeEvery}`);
+  else if (probeEvery) tags.push(`probes=${probeEvery}`);
+  if (loopCutoff) tags.push(`loop=${loopCutoff.ngram}x${loopCutoff.repeats}`);
+  return tags.join(" ");
+}
+
 export interface SampleOutcome {
   /** Position in the evaluation file (m1's sample order). */
   sampleIndex: number;
@@ -46,6 +104,20 @@ export interface SampleOutcome {
   numGenTokens: number | null;
   /** Thinking tokens (the store records them; m1's own files do not). */
   thinkingTokens: number | null;
+  /** Why thinking ended (derived from thinking_finish_reason for m1's own files). */
+  stoppedBy: StopReason | null;
+  /** How the answer was read (scoring's cascade step). */
+  decidedBy: AnswerDecision | null;
+  /** The option the answer names. */
+  choice: string | null;
+  /** Tokens the probes cost; null when unknown. */
+  probeTokens: number | null;
+  /** With n samples: the winning answer's share of the votes. */
+  voteShare: number | null;
+  /** Every token generated for the question (all samples, probes included). */
+  computeTokens: number | null;
+  /** The answer probes, scored; null without probes. */
+  probes: StoredProbe[] | null;
 }
 
 /** The parameters a sweep varies; `--by` groups along one of them. */

@@ -1,6 +1,24 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { InputError, M1Error } from "../errors.js";
+import {
+  calibrationCurves,
+  formatCalibrationMarkdown,
+  type CalibrationCurve,
+} from "./calibration.js";
+import {
+  computeLevels,
+  computePoints,
+  formatComputeMarkdown,
+  type ComputePoint,
+} from "./compute.js";
+import {
+  formatProbeCurvesMarkdown,
+  probeCurve,
+  probeCurveProblem,
+  type ProbeCurve,
+} from "./probe-curve.js";
+import { formatStopsCsv, formatStopsMarkdown, stopsRows, type StopsRow } from "./stops.js";
 import type { Comparison } from "./compare.js";
 import { compareExperiments } from "./compare.js";
 import {
@@ -40,6 +58,12 @@ export interface ReportRequest {
   rescore?: boolean;
   /** Only these sources, in this order (the average is over them). */
   sources?: readonly string[];
+  /** Only how answers came about (stops, guesses, natural vs forced, Wait flips, votes). */
+  stops?: boolean;
+  /** Accuracy against compute per question, and which strategy wins at each level. */
+  compute?: boolean;
+  /** Risk-coverage and calibration error of probe agreement and vote share. */
+  calibration?: boolean;
 }
 
 export interface ReportResult {
@@ -69,6 +93,70 @@ function comparisonText(comparison: Comparison, format: ReportOutputFormat): str
   }
 }
 
+/** The adaptive-compute sections a report can print (stdout) and plot. */
+interface AdaptiveSections {
+  stops: StopsRow[];
+  probeCurves: ProbeCurve[];
+  compute: ComputePoint[];
+  calibration: CalibrationCurve[];
+}
+
+function adaptiveSections(
+  experiments: readonly ReportExperiment[],
+  outcomesOf: (experiment: ReportExperiment) => SampleOutcome[] | null,
+): AdaptiveSections {
+  return {
+    stops: stopsRows(experiments, outcomesOf),
+    probeCurves: experiments.flatMap((experiment) => {
+      const outcomes = probeCurveProblem(experiment) === null ? outcomesOf(experiment) : null;
+      const curve = outcomes ? probeCurve(experiment, outcomes) : null;
+      return curve ? [curve] : [];
+    }),
+    compute: computePoints(experiments, outcomesOf),
+    calibration: calibrationCurves(experiments, outcomesOf),
+  };
+}
+
+/** stdout for --stops / --compute / --calibration. */
+function adaptiveText(
+  sections: AdaptiveSections,
+  request: ReportRequest,
+  format: ReportOutputFormat,
+): string {
+  const wanted = (["stops", "compute", "calibration"] as const).filter((key) => request[key]);
+  if (format === "json") {
+    const body: Record<string, unknown> = {};
+    if (request.stops) body.stops = sections.stops;
+    if (request.compute) {
+      body.compute = { points: sections.compute, levels: computeLevels(sections.compute) };
+    }
+    if (request.calibration) body.calibration = sections.calibration;
+    return `${JSON.stringify(body, null, 2)}\n`;
+  }
+  if (format === "csv" || format === "tsv") {
+    if (wanted.length > 1 || !request.stops) {
+      throw new InputError(
+        `--format ${format} holds one table: the stops table`,
+        { field: "--format" },
+        "use --format md or json for --compute and --calibration, or give --stops alone",
+      );
+    }
+    return formatStopsCsv(sections.stops, format === "csv" ? "," : "\t");
+  }
+  const parts = [
+    request.stops ? formatStopsMarkdown(sections.stops) || "No per-sample records to read." : "",
+    request.compute
+      ? formatComputeMarkdown(sections.compute) ||
+        "No compute per question to read (no per-sample token counts)."
+      : "",
+    request.calibration
+      ? formatCalibrationMarkdown(sections.calibration) ||
+        "No confidence signal: run with probe_every or samples_per_question > 1."
+      : "",
+  ];
+  return `${parts.filter(Boolean).join("\n\n")}\n`;
+}
+
 export async function runReport(request: ReportRequest): Promise<ReportResult> {
   const warnings: string[] = [];
   const notes: string[] = [];
@@ -89,6 +177,23 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
   }
   if (request.sources) experiments = selectSources(experiments, request.sources);
   using loader = new SampleLoader();
+  const adaptiveWanted = Boolean(request.stops || request.compute || request.calibration);
+  /** Per-sample outcomes, or null (with a warning when asked for) when an experiment has none. */
+  const quietOutcomes = (experiment: ReportExperiment): SampleOutcome[] | null => {
+    try {
+      return loader.outcomes(experiment);
+    } catch (error) {
+      if (!(error instanceof M1Error)) throw error;
+      if (adaptiveWanted) warnings.push(`left out of the per-sample tables: ${error.message}`);
+      return null;
+    }
+  };
+  const needsSections =
+    adaptiveWanted ||
+    request.plotDirectory !== undefined ||
+    request.htmlPath !== undefined ||
+    (!request.compare && !request.byDomain && request.format === "md");
+  const sections = needsSections ? adaptiveSections(experiments, quietOutcomes) : undefined;
 
   let comparison: Comparison | null = null;
   if (request.compare) {
@@ -114,8 +219,17 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
       }
     };
     // Vega, Vega-Lite and resvg take seconds to load; only plots and HTML need them.
-    const { definePlots, renderPlots, writePlots } = await import("./plots/build.js");
-    const plots = definePlots(experiments, outcomesOf);
+    const { defineAdaptivePlots, definePlots, renderPlots, writePlots } =
+      await import("./plots/build.js");
+    // The compute and calibration figures come with the flags that ask for them.
+    const plots = [
+      ...definePlots(experiments, outcomesOf),
+      ...defineAdaptivePlots({
+        probeCurves: sections!.probeCurves,
+        compute: request.compute ? sections!.compute : [],
+        calibration: request.calibration ? sections!.calibration : [],
+      }),
+    ];
     rendered = await renderPlots(plots);
     if (request.plotDirectory !== undefined) {
       written.push(...writePlots(request.plotDirectory, plots, rendered));
@@ -151,11 +265,21 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
       );
     }
   }
-  const stdout = comparison
-    ? comparisonText(comparison, request.format)
-    : domainRows
-      ? formatDomainAccuracy(domainRows, request.format)
-      : formatReport(request.format, experiments, request.by);
+  let stdout: string;
+  if (comparison) stdout = comparisonText(comparison, request.format);
+  else if (domainRows) stdout = formatDomainAccuracy(domainRows, request.format);
+  else if (adaptiveWanted) stdout = adaptiveText(sections!, request, request.format);
+  else {
+    stdout = formatReport(request.format, experiments, request.by);
+    // Markdown also says how the answers came about, and reads budget curves from probes.
+    if (request.format === "md" && sections) {
+      const extra = [
+        formatStopsMarkdown(sections.stops),
+        formatProbeCurvesMarkdown(sections.probeCurves),
+      ].filter(Boolean);
+      if (extra.length > 0) stdout += `\n${extra.join("\n\n")}\n`;
+    }
+  }
   return { stdout, written, warnings, notes, experiments, comparison };
 }
 

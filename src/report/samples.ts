@@ -1,5 +1,8 @@
 import { InputError } from "../errors.js";
-import { EvalStore } from "../eval/store/index.js";
+import type { StopReason } from "../engine/adaptive.js";
+import type { AnswerDecision } from "../eval/scoring/index.js";
+import { EvalStore, type StoredProbe } from "../eval/store/index.js";
+import { readAdaptiveFields, stopReasonOf } from "../eval/m1-layout/adaptive-fields.js";
 import type { ReportExperiment, SampleOutcome } from "./experiments.js";
 import { readSamples, readVersionDirectory } from "../eval/m1-layout/read.js";
 
@@ -43,16 +46,39 @@ export class SampleLoader implements Disposable {
 
 /** The store's scored samples (small columns only, never the texts). */
 function storeOutcomes(store: EvalStore, experimentId: number): SampleOutcome[] {
-  return store.read.scoredOutcomes(experimentId).map((row) => ({
-    sampleIndex: row.sample_index,
-    questionKey: row.question_key,
-    source: row.source,
-    question: row.question,
-    correct: row.correct,
-    thinkingFinishReason: row.thinking_finish_reason,
-    numGenTokens: row.num_gen_tokens,
-    thinkingTokens: row.thinking_tokens,
-  }));
+  return store.read.scoredOutcomes(experimentId).map((row) => {
+    // A store from before version 3 has no stop reasons: m1's own fields say as much.
+    const derived = row.stopped_by === null ? stopReasonOf({ ...row }) : null;
+    return {
+      sampleIndex: row.sample_index,
+      questionKey: row.question_key,
+      source: row.source,
+      question: row.question,
+      correct: row.correct,
+      thinkingFinishReason: row.thinking_finish_reason,
+      numGenTokens: row.num_gen_tokens,
+      thinkingTokens: row.thinking_tokens,
+      stoppedBy: (row.stopped_by as StopReason | null) ?? derived,
+      decidedBy: row.decided_by as AnswerDecision | null,
+      choice: row.choice,
+      probeTokens: row.probe_tokens_total,
+      voteShare: row.vote_share,
+      computeTokens:
+        row.compute_tokens ??
+        (row.num_gen_tokens === null ? null : row.num_gen_tokens + (row.probe_tokens_total ?? 0)),
+      probes: parseProbes(row.probe_answers_json),
+    };
+  });
+}
+
+function parseProbes(json: string | null): StoredProbe[] | null {
+  if (json === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? (parsed as StoredProbe[]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function text(value: unknown): string {
@@ -75,6 +101,7 @@ function fileOutcomes(versionDir: string): SampleOutcome[] {
       );
     }
     const { record } = sample;
+    const adaptive = readAdaptiveFields(record);
     outcomes.push({
       sampleIndex: sample.index,
       questionKey: null,
@@ -85,6 +112,13 @@ function fileOutcomes(versionDir: string): SampleOutcome[] {
         typeof record.thinking_finish_reason === "string" ? record.thinking_finish_reason : null,
       numGenTokens: count(record.num_gen_tokens),
       thinkingTokens: count(record.thinking_tokens),
+      stoppedBy: adaptive.stopped_by,
+      decidedBy: adaptive.decided_by,
+      choice: adaptive.choice,
+      probeTokens: adaptive.probe_tokens_total,
+      voteShare: adaptive.vote_share,
+      computeTokens: adaptive.compute_tokens,
+      probes: adaptive.probe_answers,
     });
   }
   return outcomes;

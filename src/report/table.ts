@@ -1,5 +1,5 @@
 import type { ReportExperiment, SweepParameter } from "./experiments.js";
-import { naturalCompare, parameterValue, shortModelName } from "./experiments.js";
+import { naturalCompare, parameterValue, shortModelName, strategyTag } from "./experiments.js";
 
 /** Every source in first-seen order across experiments (m1's eval file order). */
 export function sourceNames(experiments: readonly ReportExperiment[]): string[] {
@@ -61,6 +61,9 @@ export function groupExperiments(
       describe(key, parameterValue(experiment, key)),
     );
     shared.push(`seed=${experiment.seed ?? "-"}`);
+    // n samples, early exit or a loop cut-off make a different strategy: never one sweep.
+    const tag = strategyTag(experiment);
+    if (tag) shared.push(tag);
     const parent = studyDirectory(experiment.label);
     const title = parent ? `${parent} · ${shared.join(" ")}` : shared.join(" ");
     let group = groups.get(title);

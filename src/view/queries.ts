@@ -1,7 +1,12 @@
 import type Database from "better-sqlite3";
 import type { SourceCounts, StoreQueries } from "../eval/store/index.js";
 import { averageAccuracy, sourceAccuracy, type SourceAccuracy } from "../report/accuracy.js";
-import type { ReportExperiment } from "../report/experiments.js";
+import {
+  adaptiveSetupOf,
+  strategyOf,
+  type AdaptiveSetup,
+  type ReportExperiment,
+} from "../report/experiments.js";
 import { groupExperiments } from "../report/table.js";
 
 /**
@@ -16,11 +21,15 @@ export interface ViewExperiment {
   thinking_budget: number;
   wait_rounds: number;
   seed: number;
+  samples_per_question: number;
+  /** How it spent its compute, in words (budget, Wait, n samples, early exit, loop cut-off). */
+  strategy: string;
   status: string;
   total_samples: number;
   failed: number;
   sources: SourceAccuracy[];
   average: SourceAccuracy;
+  adaptive: AdaptiveSetup;
 }
 
 export interface ViewGroup {
@@ -30,6 +39,37 @@ export interface ViewGroup {
 }
 
 type Row = Record<string, unknown>;
+
+/** Enough of a report experiment for grouping and naming strategies. */
+function asReportExperiment(
+  experiment: Pick<
+    ViewExperiment,
+    | "name"
+    | "model"
+    | "thinking_budget"
+    | "wait_rounds"
+    | "seed"
+    | "status"
+    | "samples_per_question"
+  >,
+  adaptive: AdaptiveSetup,
+): ReportExperiment {
+  return {
+    label: experiment.name,
+    versionDir: experiment.name,
+    expName: experiment.name,
+    metricsPath: "",
+    model: experiment.model,
+    thinkingBudget: experiment.thinking_budget,
+    waitRounds: experiment.wait_rounds,
+    seed: experiment.seed,
+    status: experiment.status,
+    samplesPerQuestion: experiment.samples_per_question,
+    adaptive,
+    sources: [],
+    origin: { kind: "files", versionDir: experiment.name },
+  };
+}
 
 export class ViewQueries {
   private readonly statements = new Map<string, Database.Statement>();
@@ -74,6 +114,7 @@ export class ViewQueries {
     return experiments
       .map((row) => {
         const sources = bySource.get(row.id) ?? [];
+        const adaptive = adaptiveSetupOf(row.config);
         return {
           id: row.id,
           name: row.name,
@@ -81,6 +122,9 @@ export class ViewQueries {
           thinking_budget: row.thinking_budget,
           wait_rounds: row.wait_rounds,
           seed: row.seed,
+          samples_per_question: row.samples_per_question,
+          strategy: strategyOf(asReportExperiment(row, adaptive)),
+          adaptive,
           status: row.status,
           total_samples: row.total_samples,
           failed: failed.get(row.id) ?? 0,
@@ -94,19 +138,9 @@ export class ViewQueries {
   /** Budget sweeps and Wait-round sweeps (two or more experiments differing in one parameter). */
   groups(experiments: readonly ViewExperiment[]): ViewGroup[] {
     const idByName = new Map(experiments.map((experiment) => [experiment.name, experiment.id]));
-    const asReport: ReportExperiment[] = experiments.map((experiment) => ({
-      label: experiment.name,
-      versionDir: experiment.name,
-      expName: experiment.name,
-      metricsPath: "",
-      model: experiment.model,
-      thinkingBudget: experiment.thinking_budget,
-      waitRounds: experiment.wait_rounds,
-      seed: experiment.seed,
-      status: experiment.status,
-      sources: [],
-      origin: { kind: "files", versionDir: experiment.name },
-    }));
+    const asReport = experiments.map((experiment) =>
+      asReportExperiment(experiment, experiment.adaptive),
+    );
     const result: ViewGroup[] = [];
     for (const kind of ["budget", "wait_rounds"] as const) {
       for (const group of groupExperiments(asReport, kind)) {

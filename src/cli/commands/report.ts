@@ -32,6 +32,9 @@ interface ReportFlags {
   private?: boolean;
   rescore?: boolean;
   sources?: string[];
+  stops: boolean;
+  compute: boolean;
+  calibration: boolean;
 }
 
 export function registerReport(program: Command): void {
@@ -99,6 +102,21 @@ export function registerReport(program: Command): void {
       "also push the result trees to this hub dataset (owner/name; HF_TOKEN), as m1 published m1-results",
     )
     .option("--private", "create the --push repo private")
+    .option(
+      "--stops",
+      "only how answers came about: why thinking ended, difflib guesses, accuracy on natural vs forced stops, Wait flips, votes",
+      false,
+    )
+    .option(
+      "--compute",
+      "accuracy against tokens generated per question for every strategy (budget, Wait, n samples, early exit), and which wins at each compute level",
+      false,
+    )
+    .option(
+      "--calibration",
+      "risk-coverage and calibration error of probe agreement and vote share",
+      false,
+    )
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -108,7 +126,9 @@ export function registerReport(program: Command): void {
         "  m1 report m1-results --rescore --format paper   m1's own outputs rescored, as the paper's table\n" +
         "  m1 report outputs/study --compare budget_1024 budget_4096\n" +
         "  m1 report outputs/study --by domain --domains eval.domains.json   accuracy per MeSH domain\n" +
-        "  m1 report outputs/study --plot plots --html report.html",
+        "  m1 report outputs/study --plot plots --html report.html\n" +
+        "  m1 report outputs/study --compute --plot plots  strategies on one compute axis\n" +
+        "  m1 report outputs/study --calibration        do settled probes or clear votes predict right answers?",
     )
     .action(async (dirs: string[], flags: ReportFlags) => {
       const directories = [...dirs];
@@ -153,6 +173,9 @@ export function registerReport(program: Command): void {
         examples: flags.examples,
         plotDirectory: flags.plot,
         htmlPath: flags.html,
+        stops: flags.stops,
+        compute: flags.compute,
+        calibration: flags.calibration,
       });
       process.stdout.write(result.stdout);
       for (const note of result.notes) printNote(note);

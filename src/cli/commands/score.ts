@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import { readAdaptiveFields, stopReasonOf } from "../../eval/m1-layout/adaptive-fields.js";
 import { scoreResultsFile, type Metrics } from "../../eval/scoring/index.js";
+import { formatStopsPlain, stopsRow } from "../../report/stops.js";
 import { printNote } from "../output.js";
 import { dirname } from "node:path";
 import { checkOutputPaths } from "../../io/output-paths.js";
@@ -35,6 +37,26 @@ export function registerScore(program: Command): void {
       });
       const result = await scoreResultsFile(resultsPath, { outDir: flags.out });
       process.stdout.write(formatMetricsTable(result.metrics, result.sources, result.average));
+      // How the answers came about, as `m1 report` shows it (Wait flips need a second run).
+      const outcomes = result.rows.map((row, index) => {
+        const fields = readAdaptiveFields({ ...row, decided_by: result.scored.decisions[index] });
+        return {
+          correct: result.scored.records[index]!.correct,
+          stoppedBy: stopReasonOf(row),
+          decidedBy: result.scored.decisions[index]!,
+          voteShare: fields.vote_share,
+          probeTokens: fields.probe_tokens_total,
+          computeTokens: fields.compute_tokens,
+        };
+      });
+      const samplesPerQuestion = Math.max(
+        1,
+        ...result.rows.map((row) => (Array.isArray(row.votes) ? row.votes.length : 1)),
+      );
+      process.stdout.write(
+        `\nhow answers came about (${result.sampleCount} samples):\n` +
+          formatStopsPlain([stopsRow(resultsPath, outcomes, { samplesPerQuestion })]),
+      );
       printNote(
         `wrote ${result.scoredPath} (${result.sampleCount} samples) and ${result.metricsPath}`,
       );

@@ -200,6 +200,9 @@ export interface ScoreFileResult {
   /** Unweighted mean of per-source accuracies. */
   average: number | null;
   sampleCount: number;
+  /** The file's rows and their scoring, in order (for summaries beyond m1's metrics). */
+  rows: readonly Row[];
+  scored: ScoredResults;
 }
 
 /**
@@ -221,7 +224,8 @@ export async function scoreResultsFile(
   if (rows.length === 0) {
     throw new InputError("no samples to score", { file: resultsPath }, "check the file");
   }
-  const { records, metrics, sources } = scoreResults(rows, resultsPath);
+  const scored = scoreResults(rows, resultsPath);
+  const { records, metrics, sources } = scored;
   const outDir = options.outDir ?? dirname(resultsPath);
   // m1 swaps the results file's last suffix for `.scored.json`.
   const scoredPath = join(outDir, scoredFileName(resultsStem(resultsPath)));
@@ -237,5 +241,7 @@ export async function scoreResultsFile(
     sources,
     average: averageAccuracy(metrics, sources),
     sampleCount: records.length,
+    rows,
+    scored,
   };
 }

@@ -44,6 +44,7 @@ export interface ScoredOutcome {
   thinking_tokens: number | null;
   stopped_by: string | null;
   decided_by: string | null;
+  choice: string | null;
   probe_tokens_total: number | null;
   vote_share: number | null;
   compute_tokens: number | null;
@@ -299,7 +300,7 @@ export class StoreQueries {
       this.prepare(
         `SELECT s.sample_index, s.question_key, s.source, q.question, s.correct,
            s.thinking_finish_reason, s.num_gen_tokens, s.thinking_tokens, s.stopped_by,
-           s.decided_by, s.probe_tokens_total, s.vote_share, s.compute_tokens,
+           s.decided_by, s.choice, s.probe_tokens_total, s.vote_share, s.compute_tokens,
            s.probe_answers_json
          FROM ${this.tables.samples} s JOIN ${this.tables.questions} q ON q.question_key = s.question_key
          WHERE s.experiment_id = ? AND s.error IS NULL AND s.correct IS NOT NULL

@@ -5,6 +5,11 @@ import type { ReportExperiment, SampleOutcome } from "../experiments.js";
 import { accuracyPoints, usageData } from "./data.js";
 import { renderSvg, svgToPng } from "./render.js";
 import { accuracySpec, budgetUsageSpec, tokensSpec } from "./specs.js";
+import { computeSpec, riskCoverageSpec } from "./adaptive-specs.js";
+import type { CalibrationCurve } from "../calibration.js";
+import type { ComputePoint } from "../compute.js";
+import type { ProbeCurve } from "../probe-curve.js";
+import { AVERAGE_SOURCE } from "../accuracy.js";
 
 /** The plots a set of experiments supports (a sweep needs two or more values to draw). */
 export interface PlotDefinition {
@@ -48,6 +53,55 @@ export function definePlots(
       name: "accuracy-vs-tokens",
       title: "Accuracy vs tokens spent",
       spec: tokensSpec(usage.tokens),
+    });
+  }
+  return plots;
+}
+
+/** What adaptive compute adds to the plots, when the experiments have it. */
+export interface AdaptivePlotData {
+  probeCurves: readonly ProbeCurve[];
+  compute: readonly ComputePoint[];
+  calibration: readonly CalibrationCurve[];
+}
+
+export function defineAdaptivePlots(data: AdaptivePlotData): PlotDefinition[] {
+  const plots: PlotDefinition[] = [];
+  if (data.probeCurves.length > 0) {
+    const groups = data.probeCurves.map((curve) => {
+      const title = `from the probes of one run: ${curve.experiment}`;
+      return {
+        title,
+        points: curve.points.flatMap((point) =>
+          [...point.sources, point.average].map((row) => ({
+            group: title,
+            x: point.budget,
+            series: row.source === AVERAGE_SOURCE ? AVERAGE_SOURCE : row.source,
+            accuracy: row.accuracy,
+            low: row.ci95_low,
+            high: row.ci95_high,
+          })),
+        ),
+      };
+    });
+    plots.push({
+      name: "accuracy-vs-budget-from-probes",
+      title: "Accuracy vs thinking budget, from one run's probes",
+      spec: accuracySpec(groups, "budget"),
+    });
+  }
+  if (data.compute.length > 1) {
+    plots.push({
+      name: "accuracy-vs-compute",
+      title: "Accuracy vs compute per question",
+      spec: computeSpec(data.compute),
+    });
+  }
+  if (data.calibration.length > 0) {
+    plots.push({
+      name: "risk-coverage",
+      title: "Risk-coverage of probe agreement and vote share",
+      spec: riskCoverageSpec(data.calibration),
     });
   }
   return plots;

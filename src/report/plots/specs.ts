@@ -30,10 +30,10 @@ const PALETTE = [
 ];
 const EMPHASIS_COLOR = "#222222";
 
-type UnitSpec = Record<string, unknown>;
+export type UnitSpec = Record<string, unknown>;
 
 /** Colours by series: sources in order, then the average (or all samples) in near-black. */
-function colorScale(series: readonly string[]): { domain: string[]; range: string[] } {
+export function colorScale(series: readonly string[]): { domain: string[]; range: string[] } {
   const sources = series.filter((name) => name !== AVERAGE_SOURCE && name !== ALL_SAMPLES_SERIES);
   const emphasis = series.filter((name) => name === AVERAGE_SOURCE || name === ALL_SAMPLES_SERIES);
   return {
@@ -68,7 +68,7 @@ function sortedValues<T>(points: readonly T[], pick: (point: T) => number): numb
   return [...new Set(points.map(pick))].sort((a, b) => a - b);
 }
 
-function topLevel(title: string, panels: UnitSpec[]): TopLevelSpec {
+export function topLevel(title: string, panels: UnitSpec[]): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: title, anchor: "start", fontSize: 15, fontWeight: "normal" },
