@@ -10,10 +10,18 @@ import type { ReportExperiment, SampleOutcome } from "./experiments.js";
  * curve, from one run. It holds for runs whose probes could not change their course: no early
  * exit, no loop cut-off, no Wait rounds, one sample per question.
  */
+export interface ProbeCurvePoint {
+  budget: number;
+  sources: SourceAccuracy[];
+  average: SourceAccuracy;
+  /** A separate run at this budget (same model and seed, plain budget forcing), to compare. */
+  separate: { experiment: string; average: SourceAccuracy } | null;
+}
+
 export interface ProbeCurve {
   experiment: string;
   /** One row per budget: accuracy per source and the average. */
-  points: Array<{ budget: number; sources: SourceAccuracy[]; average: SourceAccuracy }>;
+  points: ProbeCurvePoint[];
 }
 
 /** Why an experiment has no curve, or null when it has one. */
@@ -37,9 +45,30 @@ function correctAt(outcome: SampleOutcome, budget: number, cap: number): boolean
   return probe ? probe.correct : null;
 }
 
+/** A run of plain budget forcing at `budget` with the same model and seed, if one was given. */
+function separateRun(
+  experiment: ReportExperiment,
+  budget: number,
+  others: readonly ReportExperiment[],
+): ProbeCurvePoint["separate"] {
+  const match = others.find(
+    (other) =>
+      other !== experiment &&
+      other.model === experiment.model &&
+      other.seed === experiment.seed &&
+      other.thinkingBudget === budget &&
+      !other.waitRounds &&
+      other.samplesPerQuestion === 1 &&
+      other.adaptive.probeEvery === null &&
+      other.adaptive.loopCutoff === null,
+  );
+  return match ? { experiment: match.label, average: averageAccuracy(match.sources) } : null;
+}
+
 export function probeCurve(
   experiment: ReportExperiment,
   outcomes: readonly SampleOutcome[],
+  others: readonly ReportExperiment[] = [],
 ): ProbeCurve | null {
   if (probeCurveProblem(experiment) !== null) return null;
   const cap = experiment.thinkingBudget!;
@@ -62,7 +91,14 @@ export function probeCurve(
       counts.set(outcome.source, entry);
     }
     const sources = [...counts.values()];
-    return [{ budget, sources: sources.map(sourceAccuracy), average: averageAccuracy(sources) }];
+    return [
+      {
+        budget,
+        sources: sources.map(sourceAccuracy),
+        average: averageAccuracy(sources),
+        separate: separateRun(experiment, budget, others),
+      },
+    ];
   });
   return points.length > 1 ? { experiment: experiment.label, points } : null;
 }
@@ -76,7 +112,13 @@ export function formatProbeCurvesMarkdown(curves: readonly ProbeCurve[]): string
       row
         ? `${(100 * row.accuracy).toFixed(1)} [${(100 * row.ci95_low).toFixed(1)}, ${(100 * row.ci95_high).toFixed(1)}]`
         : "";
-    const header = ["budget", ...sources, "average"];
+    const withSeparate = curve.points.some((point) => point.separate);
+    const header = [
+      "budget",
+      ...sources,
+      "average",
+      ...(withSeparate ? ["separate run (average)"] : []),
+    ];
     const lines = [
       `### Accuracy by budget from the probes of one run: ${curve.experiment}`,
       "",
@@ -90,6 +132,13 @@ export function formatProbeCurvesMarkdown(curves: readonly ProbeCurve[]): string
             String(point.budget),
             ...sources.map((source) => cell(point.sources.find((s) => s.source === source))),
             cell(point.average),
+            ...(withSeparate
+              ? [
+                  point.separate
+                    ? `${cell(point.separate.average)} ${point.separate.experiment}`
+                    : "–",
+                ]
+              : []),
           ].join(" | ")} |`,
       ),
     ];

@@ -109,7 +109,7 @@ function adaptiveSections(
     stops: stopsRows(experiments, outcomesOf),
     probeCurves: experiments.flatMap((experiment) => {
       const outcomes = probeCurveProblem(experiment) === null ? outcomesOf(experiment) : null;
-      const curve = outcomes ? probeCurve(experiment, outcomes) : null;
+      const curve = outcomes ? probeCurve(experiment, outcomes, experiments) : null;
       return curve ? [curve] : [];
     }),
     compute: computePoints(experiments, outcomesOf),
