@@ -5,7 +5,8 @@ import type { StoreQueries } from "../eval/store/index.js";
  * in the store:
  * - `question_fts`: FTS5 over question text and options (question search: ~1 ms at 10K
  *   questions where LIKE takes ~16 ms, see bench/view.ts);
- * - `outcomes`: one small row per sample (keys, source, correctness, extracted letter, tokens)
+ * - `outcomes`: one small row per sample (keys, source, correctness, extracted letter, tokens,
+ *   how thinking stopped and how the answer was read)
  *   with the indexes the list filters need. In the store, `correct` and the other short columns
  *   are stored after the thinking text, so reading them from the samples table walks each
  *   sample's overflow pages; reading them once at start-up makes every list, count and flip
@@ -16,7 +17,9 @@ CREATE VIRTUAL TABLE temp.question_fts USING fts5(question_key UNINDEXED, body, 
 CREATE TEMP TABLE outcomes (
   experiment_id INTEGER NOT NULL, sample_index INTEGER NOT NULL, question_key TEXT NOT NULL,
   source TEXT NOT NULL, correct INTEGER, failed INTEGER NOT NULL, extracted_answer TEXT,
-  num_gen_tokens INTEGER, PRIMARY KEY (experiment_id, sample_index)) WITHOUT ROWID;
+  num_gen_tokens INTEGER, stopped_by TEXT, decided_by TEXT, vote_share REAL,
+  probe_tokens_total INTEGER, compute_tokens INTEGER, thinking_finish_reason TEXT,
+  no_thinking INTEGER, PRIMARY KEY (experiment_id, sample_index)) WITHOUT ROWID;
 CREATE INDEX temp.outcomes_by_question ON outcomes (question_key, experiment_id, correct);
 CREATE INDEX temp.outcomes_by_source ON outcomes (experiment_id, source, correct, failed);
 `;
@@ -45,7 +48,8 @@ export function buildOutcomeIndex(queries: StoreQueries): void {
     db.exec("DELETE FROM temp.outcomes");
     db.exec(
       `INSERT INTO temp.outcomes (experiment_id, sample_index, question_key, source, correct, failed,
-         extracted_answer, num_gen_tokens) ${queries.sampleOutcomesSelect()}`,
+         extracted_answer, num_gen_tokens, stopped_by, decided_by, vote_share, probe_tokens_total,
+         compute_tokens, thinking_finish_reason, no_thinking) ${queries.sampleOutcomesSelect()}`,
     );
   })();
 }

@@ -7,7 +7,9 @@ import {
   type AdaptiveSetup,
   type ReportExperiment,
 } from "../report/experiments.js";
+import type { StopsRow } from "../report/stops.js";
 import { groupExperiments } from "../report/table.js";
+import { experimentStops } from "./stops-queries.js";
 
 /**
  * The viewer's read queries. Every list is paged on the server (keyset on the anchor
@@ -67,7 +69,8 @@ function asReportExperiment(
     samplesPerQuestion: experiment.samples_per_question,
     adaptive,
     sources: [],
-    origin: { kind: "files", versionDir: experiment.name },
+    // One database: question keys pair questions across all its experiments.
+    origin: { kind: "store", storePath: "view", experimentId: 0 },
   };
 }
 
@@ -133,6 +136,18 @@ export class ViewQueries {
         };
       })
       .sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+  }
+
+  /** How each experiment's answers came about (report/stops.ts), by experiment id. */
+  stops(experiments: readonly ViewExperiment[]): Record<string, StopsRow> {
+    const rows = experimentStops(
+      this.store.db,
+      experiments.map((experiment) => ({
+        id: experiment.id,
+        report: asReportExperiment(experiment, experiment.adaptive),
+      })),
+    );
+    return Object.fromEntries([...rows].map(([id, row]) => [String(id), row]));
   }
 
   /** Budget sweeps and Wait-round sweeps (two or more experiments differing in one parameter). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { SampleDetail, StoredQuestion, StoreQueries } from "../eval/store/index.js";
+import type { DrawVote, SampleDetail, StoredQuestion, StoreQueries } from "../eval/store/index.js";
 
 /**
  * The question list (filters, search, keyset paging) and one question in full. The list runs on
@@ -191,7 +191,7 @@ export function questionPage(queries: StoreQueries, query: QuestionQuery): Quest
 
 export interface QuestionDetail extends StoredQuestion {
   /** By experiment id: the full sample, or null when that experiment did not answer it. */
-  samples: Record<string, SampleDetail | null>;
+  samples: Record<string, (SampleDetail & { votes: DrawVote[] }) | null>;
 }
 
 export function questionDetail(
@@ -201,9 +201,17 @@ export function questionDetail(
 ): QuestionDetail | null {
   const question = queries.question(questionKey);
   if (!question) return null;
-  const samples: Record<string, SampleDetail | null> = {};
+  const samples: QuestionDetail["samples"] = {};
   for (const experimentId of experiments) {
-    samples[String(experimentId)] = queries.sampleDetail(questionKey, experimentId) ?? null;
+    const sample = queries.sampleDetail(questionKey, experimentId);
+    samples[String(experimentId)] = sample
+      ? {
+          ...sample,
+          // With n samples per question: each sample's vote.
+          votes:
+            sample.vote_share === null ? [] : queries.drawVotes(experimentId, sample.sample_index),
+        }
+      : null;
   }
   return { ...question, samples };
 }

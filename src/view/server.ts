@@ -122,6 +122,7 @@ export function buildViewServer(
       directory: view.directory,
       experiments,
       groups: queries.groups(experiments),
+      stops: queries.stops(experiments),
       sources,
     };
   });

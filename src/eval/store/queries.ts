@@ -351,11 +351,13 @@ export class StoreQueries {
 
   /**
    * The SELECT of every sample's short columns (keys, source, correctness, failed, extracted
-   * letter, tokens), for the viewer to copy into its own index in one INSERT ... SELECT.
+   * letter, tokens, how it stopped and was read), for the viewer to copy into its own index in
+   * one INSERT ... SELECT.
    */
   sampleOutcomesSelect(): string {
     return `SELECT experiment_id, sample_index, question_key, source, correct, error IS NOT NULL,
-         extracted_answer, num_gen_tokens
+         extracted_answer, num_gen_tokens, stopped_by, decided_by, vote_share, probe_tokens_total,
+         compute_tokens, thinking_finish_reason, thinking_text IS NULL
        FROM ${this.tables.samples}`;
   }
 

@@ -7,6 +7,8 @@
 const state = {
   experiments: [],
   groups: [],
+  /** How each experiment's answers came about, by experiment id (report/stops.ts). */
+  stops: {},
   sources: [],
   /** Experiment ids side by side, in display order; the first anchors the question list. */
   selected: [],
@@ -165,6 +167,94 @@ function renderGrid() {
     body.append(row);
   }
   grid.append(el("table", { id: "grid-table" }, el("thead", {}, head), body));
+}
+
+// ---- how answers came about -------------------------------------------------------------
+
+const share = (part, whole) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "–");
+
+function accuracyCell(count) {
+  if (count.accuracy === null) return el("td", { text: "–" });
+  return el(
+    "td",
+    { title: `${count.correct}/${count.total}` },
+    `${pct(count.accuracy)} `,
+    el("span", { className: "ci", text: `[${pct(count.ci95_low)}, ${pct(count.ci95_high)}]` }),
+  );
+}
+
+function renderStops() {
+  const container = $("stops");
+  container.replaceChildren();
+  const rows = state.experiments
+    .map((experiment) => [experiment, state.stops[String(experiment.id)]])
+    .filter(([, row]) => row);
+  if (rows.length === 0) {
+    container.append(el("p", { className: "muted", text: "No per-sample records." }));
+    return;
+  }
+  const head = el(
+    "tr",
+    {},
+    ...[
+      "experiment",
+      "samples",
+      "thinking ended by model",
+      "hit budget",
+      "early exit",
+      "loop cut",
+      "difflib guess",
+      "acc. natural stops",
+      "acc. forced stops",
+      "Wait flips ✓→✗ / ✗→✓",
+      "votes (n, mean share)",
+      "probe tok/q",
+      "total tok/q",
+    ].map((name, index) => el("th", { className: index === 0 ? "name" : "", text: name })),
+  );
+  const body = el("tbody");
+  for (const [experiment, row] of rows) {
+    const stopped = row.stopped_by;
+    body.append(
+      el(
+        "tr",
+        { "data-stops-experiment": experiment.id },
+        el("td", { className: "name", text: experiment.name, title: experiment.strategy }),
+        el("td", { text: row.samples }),
+        el("td", { text: share(stopped.model, row.samples) }),
+        el("td", { text: share(stopped.budget, row.samples) }),
+        el("td", { text: share(stopped.converged, row.samples) }),
+        el("td", { text: `${stopped.loop}` }),
+        el("td", { text: share(row.guessed, row.samples) }),
+        accuracyCell(row.natural),
+        accuracyCell(row.forced),
+        el("td", {
+          title: row.wait_flips ? `against ${row.wait_flips.against}` : "",
+          text: row.wait_flips
+            ? `${row.wait_flips.right_to_wrong} / ${row.wait_flips.wrong_to_right}`
+            : "–",
+        }),
+        el("td", {
+          text: row.votes
+            ? `${row.votes.samples_per_question}, ${(100 * row.votes.mean_vote_share).toFixed(0)}%`
+            : "–",
+        }),
+        el("td", {
+          text:
+            row.probe_tokens_per_question === null
+              ? "–"
+              : Math.round(row.probe_tokens_per_question),
+        }),
+        el("td", {
+          text:
+            row.compute_tokens_per_question === null
+              ? "–"
+              : Math.round(row.compute_tokens_per_question),
+        }),
+      ),
+    );
+  }
+  container.append(el("table", { id: "stops-table" }, el("thead", {}, head), body));
 }
 
 // ---- filters and the question list ------------------------------------------------------
@@ -328,17 +418,108 @@ function sampleColumn(experiment, sample) {
       : sample.thinking_finish_reason,
   );
   field(facts, "Wait rounds run", sample.num_keep_think_below_budget);
+  field(facts, "thinking stopped by", STOP_WORDS[sample.stopped_by] ?? sample.stopped_by);
+  field(facts, "answer read by", sample.decided_by);
+  if (sample.probe_tokens_total) field(facts, "probe tokens", sample.probe_tokens_total);
+  if (sample.vote_share !== null && sample.vote_share !== undefined) {
+    field(facts, "vote", `${(100 * sample.vote_share).toFixed(0)}% for ${sample.choice ?? "?"}`);
+  }
   if (sample.error) field(facts, "error", sample.error);
   column.append(facts);
+  const probes = sample.probe_answers ?? [];
+  if (probes.length > 0) column.append(el("h4", { text: "answer probes" }), probeTrail(probes));
   column.append(
     el("h4", { text: "thinking" }),
-    el("pre", { className: "model-text thinking", text: sample.thinking_text ?? "" }),
+    thinkingWithProbes(sample.thinking_text ?? "", probes),
   );
+  if (sample.votes && sample.votes.length > 0) {
+    column.append(
+      el("h4", { text: `votes of its ${sample.votes.length} samples` }),
+      votesTable(sample),
+    );
+  }
   column.append(
     el("h4", { text: "answer" }),
     el("pre", { className: "model-text response", text: sample.response_text ?? "" }),
   );
   return column;
+}
+
+const STOP_WORDS = {
+  model: "the model (it stopped by itself)",
+  budget: "the budget (answer forced)",
+  converged: "early exit (probes agreed)",
+  loop: "the loop cut-off",
+};
+
+/** The probes in order, each with its answer; where the answer changed is marked. */
+function probeTrail(probes) {
+  const trail = el("p", { className: "probe-trail" });
+  probes.forEach((probe, index) => {
+    const changed = index > 0 && probe.answer !== probes[index - 1].answer;
+    if (index > 0) trail.append(" → ");
+    trail.append(
+      el("span", {
+        className: `probe${changed ? " changed" : ""}${probe.correct ? " right" : ""}`,
+        title: probe.response_text,
+        text: `${probe.thinking_tokens}: ${probe.answer || "–"}`,
+      }),
+    );
+  });
+  return trail;
+}
+
+/** The thinking text with a marker at each probe (all text through textContent). */
+function thinkingWithProbes(text, probes) {
+  const pre = el("pre", { className: "model-text thinking" });
+  let at = 0;
+  probes.forEach((probe, index) => {
+    const end = Math.min(text.length, Math.max(at, probe.thinking_chars));
+    pre.append(text.slice(at, end));
+    at = end;
+    const changed = index === 0 || probe.answer !== probes[index - 1].answer;
+    pre.append(
+      el("span", {
+        className: `probe inline${changed ? " changed" : ""}`,
+        "data-probe-tokens": probe.thinking_tokens,
+        title: probe.response_text,
+        text: `⟨${probe.thinking_tokens} tok: ${probe.answer || "no answer"}${probe.correct ? " ✓" : ""}⟩`,
+      }),
+    );
+  });
+  pre.append(text.slice(at));
+  return pre;
+}
+
+function votesTable(sample) {
+  const body = el("tbody");
+  for (const vote of sample.votes) {
+    body.append(
+      el(
+        "tr",
+        { className: vote.choice === sample.choice ? "winner" : "" },
+        el("td", { text: vote.draw_index }),
+        el("td", { text: vote.seed }),
+        el("td", { text: vote.error ? "error" : (vote.choice ?? "–") }),
+        el("td", { className: vote.correct ? "ok" : "no", text: vote.correct ? "✓" : "✗" }),
+        el("td", { text: vote.decided_by ?? "–" }),
+        el("td", { text: vote.stopped_by ?? "–" }),
+        el("td", { text: vote.num_gen_tokens ?? "–" }),
+      ),
+    );
+  }
+  const head = el(
+    "tr",
+    {},
+    ...["#", "seed", "answer", "", "read by", "stopped by", "tokens"].map((name) =>
+      el("th", { text: name }),
+    ),
+  );
+  return el(
+    "div",
+    { className: "scroll" },
+    el("table", { className: "votes" }, el("thead", {}, head), body),
+  );
 }
 
 async function openQuestion(key, rowElement) {
@@ -394,6 +575,7 @@ async function start() {
   const data = await getJson("/api/experiments");
   state.experiments = data.experiments;
   state.groups = data.groups;
+  state.stops = data.stops ?? {};
   state.sources = data.sources;
   $("directory").textContent = data.directory;
   state.selected =
@@ -403,6 +585,7 @@ async function start() {
   renderGroupSelect();
   if (state.groups.length > 0) $("group-select").value = "0";
   renderExperiments();
+  renderStops();
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();
     loadList(true);
