@@ -15,6 +15,7 @@ import { generateWithBudget, type BudgetForcingSettings } from "../src/engine/bu
 import { DEFAULT_BUDGET_FORCING } from "../src/engine/generation-settings.js";
 import type { GenerationRecord } from "../src/engine/record.js";
 import { M1_THINKING_FORMAT } from "../src/engine/thinking-formats.js";
+import { Mulberry32 } from "../src/random/index.js";
 import { ensureSmokeModel } from "../src/smoke/index.js";
 import { createScriptedBackend } from "../test/support/scripted-backend.js";
 
@@ -151,18 +152,6 @@ async function benchProbeCost(): Promise<void> {
   }
 }
 
-/** A tiny deterministic generator (mulberry32) for the scripted questions. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function benchEarlyExit(): Promise<void> {
   const QUESTIONS = 200;
   const BUDGET = 4096;
@@ -172,7 +161,8 @@ async function benchEarlyExit(): Promise<void> {
   );
   // Each question's answer wavers, then settles at a known point; the model would stop by itself
   // somewhere after that (or run to the budget).
-  const draw = random(11);
+  const generator = new Mulberry32(11);
+  const draw = () => generator.nextFloat();
   const questions = Array.from({ length: QUESTIONS }, (_, index) => {
     const settleAt = 200 + Math.floor(draw() * 2400);
     return {
