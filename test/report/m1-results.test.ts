@@ -107,6 +107,8 @@ describe("m1's results, rescored from m1's own outputs", () => {
     expect(sections.map((section) => section.split("\n")[0])).toEqual([
       "seed_42-temperature-0.0/250318-eval-medical_llm · budget=2048 wait_rounds=0 seed=42",
       "seed_42-temperature-0.0/250319-ablation-thinking_budget/m1-7B-23K · budget=4096 wait_rounds=0 seed=42",
+      // After the tables, per experiment: how its answers came about (read from m1's fields).
+      "How answers came about",
     ]);
     expect(sections[0]).toContain("| FreedomIntelligence/HuatuoGPT-o1-8B |");
     expect(sections[0]).toContain("| TsinghuaC3I/Llama-3-70B-UltraMedical |");
