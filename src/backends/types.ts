@@ -41,8 +41,8 @@ export interface GenerateRequest {
   onText?: (chunk: string) => void;
   /**
    * Called with the id of each generated token, in order (stop-string tokens included), by
-   * backends that know them (embedded). OpenAI-compatible servers in text mode report no ids, so
-   * it is never called there: callers fall back to the text.
+   * backends that know them (embedded, exact tokens). OpenAI-compatible servers in text mode
+   * report no ids, so it is never called there: callers fall back to the text.
    */
   onToken?: (token: number) => void;
 }
@@ -91,7 +91,8 @@ export interface GenerationSequence extends AsyncDisposable {
    * but afterwards the sequence is exactly as before (its text, and what the next call generates).
    * Embedded: the probe's tokens are erased from the KV cache, nothing before them is read again
    * but the one token of `reReadTokens`. HTTP: a side request on the text so far plus `text`, so
-   * the server's prefix cache hits. Used by the engine's answer probes.
+   * the server's prefix cache hits (exact tokens: on the ids so far plus the text's). Used by the
+   * engine's answer probes.
    */
   probe(text: string, request: GenerateRequest): Promise<ProbeResult>;
   dispose(): Promise<void>;

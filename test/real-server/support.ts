@@ -5,11 +5,12 @@ import type { GenerationRecord } from "../../src/engine/record.js";
 import { EvalStore } from "../../src/eval/store/index.js";
 import { PUBMEDQA_DEMO } from "../fixtures/eval/cli.js";
 
-export type ComparedRecord = Omit<GenerationRecord, "evaluated_tokens">;
+export type ComparedRecord = Omit<GenerationRecord, "evaluated_tokens" | "probe_answers">;
 
 /**
  * What the engine decides: every field of a record (the compiler checks that none is missing) but
- * `evaluated_tokens`, the embedded engine's own meter of what it read.
+ * `evaluated_tokens`, the embedded engine's own meter of what it read, and `probe_answers` (a list;
+ * these studies run without probes, and `probe_tokens_total` says so).
  */
 const COMPARED: Record<keyof ComparedRecord, true> = {
   thinking_text: true,
@@ -22,6 +23,8 @@ const COMPARED: Record<keyof ComparedRecord, true> = {
   thinking_tokens: true,
   answer_tokens: true,
   prompt_tokens: true,
+  stopped_by: true,
+  probe_tokens_total: true,
 };
 export const COMPARED_KEYS = Object.keys(COMPARED) as (keyof ComparedRecord)[];
 

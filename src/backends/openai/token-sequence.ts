@@ -1,5 +1,5 @@
 import { CancelledError, InputError, M1Error } from "../../errors.js";
-import type { GenerateRequest, GenerateResult, GenerationSequence } from "../types.js";
+import type { GenerateRequest, GenerateResult, GenerationSequence, ProbeResult } from "../types.js";
 import type { ServerPin } from "./completion-client.js";
 import type { SlotPool } from "./slot-pool.js";
 import type { IdCompletionOutcome, TokenIdProtocol } from "./token-ids.js";
@@ -13,6 +13,14 @@ export interface TokenSequenceContext {
   insertedIds(pin: ServerPin, text: string, signal?: AbortSignal): Promise<number[]>;
   /** The text of one token (end-of-generation tokens), remembered. */
   tokenText(pin: ServerPin, id: number, signal?: AbortSignal): Promise<string>;
+}
+
+/** The ids of a call that enter the sequence, its text, and text to tokenize after those ids. */
+interface Settled {
+  kept: number[];
+  text: string;
+  leftover: string;
+  stopString?: string;
 }
 
 /** U+FFFD: what a detokenized prefix ends with when it stops inside a UTF-8 character. */
@@ -73,38 +81,27 @@ export class TokenSequence implements GenerationSequence {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.assertUsable();
-    if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
-      throw new M1Error(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
-    }
-    const { context } = this;
-    const outcome = await context.protocol.complete(
-      this.pin,
-      {
-        model: context.modelName,
-        prompt: this.ids,
-        maxTokens: request.maxTokens,
-        stop: request.stop,
-        sampling: request.sampling,
-        extraBody: context.extraBody,
-        slot: this.slot?.id,
-      },
-      request.signal,
-    );
-    const settled = await this.settle(outcome, request);
+    const { settled, result } = await this.complete(this.ids, request);
     this.ids.push(...settled.kept);
     if (settled.leftover.length > 0) {
-      this.ids.push(...(await context.insertedIds(this.pin, settled.leftover, request.signal)));
+      this.ids.push(
+        ...(await this.context.insertedIds(this.pin, settled.leftover, request.signal)),
+      );
     }
     this.currentText += settled.text;
-    // Token ids come only with the whole completion (llama.cpp's streamed chunks skip the ids of
-    // tokens that end inside a character), so the text is shown per call.
-    if (settled.text.length > 0) request.onText?.(settled.text);
-    return {
-      text: settled.text,
-      tokens: outcome.tokens.length,
-      finishReason: outcome.finishReason,
-      ...(settled.stopString === undefined ? {} : { stopString: settled.stopString }),
-    };
+    return result;
+  }
+
+  /**
+   * A side request on the ids so far plus those of `text`, in this sequence's slot: the sequence
+   * is not touched, and the request shares its prefix with the sequence's own, so the slot's
+   * cache hits.
+   */
+  async probe(text: string, request: GenerateRequest): Promise<ProbeResult> {
+    this.assertUsable();
+    const probeIds = await this.context.insertedIds(this.pin, text, request.signal);
+    const { result } = await this.complete([...this.ids, ...probeIds], request);
+    return { ...result, textTokens: probeIds.length, reReadTokens: 0 };
   }
 
   async append(text: string, options: { signal?: AbortSignal } = {}): Promise<number> {
@@ -128,11 +125,44 @@ export class TokenSequence implements GenerationSequence {
     await this.dispose();
   }
 
-  /** Which generated ids enter the sequence, the call's text, and text to tokenize after them. */
-  private async settle(
-    outcome: IdCompletionOutcome,
+  /** One completion on `prompt`, settled; its ids and text are reported, the sequence not changed. */
+  private async complete(
+    prompt: readonly number[],
     request: GenerateRequest,
-  ): Promise<{ kept: number[]; text: string; leftover: string; stopString?: string }> {
+  ): Promise<{ settled: Settled; result: GenerateResult }> {
+    if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
+      throw new M1Error(`maxTokens must be a whole number above 0, got ${request.maxTokens}`);
+    }
+    const { context } = this;
+    const outcome = await context.protocol.complete(
+      this.pin,
+      {
+        model: context.modelName,
+        prompt: [...prompt],
+        maxTokens: request.maxTokens,
+        stop: request.stop,
+        sampling: request.sampling,
+        extraBody: context.extraBody,
+        slot: this.slot?.id,
+      },
+      request.signal,
+    );
+    const settled = await this.settle(outcome, request);
+    for (const id of outcome.tokens) request.onToken?.(id);
+    // Token ids come only with the whole completion (llama.cpp's streamed chunks skip the ids of
+    // tokens that end inside a character), so the text is shown per call.
+    if (settled.text.length > 0) request.onText?.(settled.text);
+    const result: GenerateResult = {
+      text: settled.text,
+      tokens: outcome.tokens.length,
+      finishReason: outcome.finishReason,
+      ...(settled.stopString === undefined ? {} : { stopString: settled.stopString }),
+    };
+    return { settled, result };
+  }
+
+  /** Which generated ids enter the sequence, the call's text, and text to tokenize after them. */
+  private async settle(outcome: IdCompletionOutcome, request: GenerateRequest): Promise<Settled> {
     const { tokens } = outcome;
     if (outcome.endOfGeneration && tokens.length > 0) {
       const last = tokens[tokens.length - 1]!;
