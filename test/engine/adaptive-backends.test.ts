@@ -3,11 +3,11 @@ import { createLlamaCppBackend, type LlamaCppBackend } from "../../src/backends/
 import { qwen25ChatTemplate } from "../../src/backends/openai/index.js";
 import type { AdaptiveSettings } from "../../src/engine/adaptive.js";
 import { generateWithBudget, type BudgetForcingSettings } from "../../src/engine/budget-forcing.js";
-import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
 import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
 import { startFakeOpenAIServer } from "../fixtures/fake-openai-server.js";
 import { Cleanup, backendFor } from "../fixtures/openai/harness.js";
 import { toyTokenCount } from "../fixtures/openai/toy-tokenizer.js";
+import { adaptiveForcing as settings } from "../support/adaptive-forcing.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 
 /**
@@ -16,25 +16,6 @@ import { tinyModelPath } from "../support/tiny-model.js";
  * known point), and the embedded backend on the smoke model (chunking and probe erasure change
  * nothing the model writes; one capped run gives every smaller budget's forced answer).
  */
-
-const ADAPTIVE: AdaptiveSettings = {
-  probeEvery: null,
-  probeTokens: 16,
-  earlyExitPatience: 0,
-  loopCutoff: null,
-};
-
-function settings(
-  adaptive: Partial<AdaptiveSettings> | undefined,
-  overrides: Partial<BudgetForcingSettings> = {},
-): BudgetForcingSettings {
-  return {
-    ...DEFAULT_BUDGET_FORCING,
-    thinkingFormat: M1_THINKING_FORMAT,
-    ...(adaptive ? { adaptive: { ...ADAPTIVE, ...adaptive } } : {}),
-    ...overrides,
-  };
-}
 
 const boxed = (text: string) => /\\boxed\{([A-Z])\}/.exec(text)?.[1] ?? "";
 

@@ -10,34 +10,19 @@ import {
   validateBudgetForcingSettings,
   type BudgetForcingSettings,
 } from "../../src/engine/budget-forcing.js";
-import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
 import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
 import { ConfigError } from "../../src/errors.js";
+import { adaptiveForcing } from "../support/adaptive-forcing.js";
 import { createScriptedBackend, toyTokenize } from "../support/scripted-backend.js";
 
 const PROMPT = "<|im_start|>user\nWhich vitamin?<|im_end|>\n<|im_start|>assistant\n";
 const THINK_START = M1_THINKING_FORMAT.thinkStart;
 
-const ADAPTIVE: AdaptiveSettings = {
-  probeEvery: null,
-  probeTokens: 16,
-  earlyExitPatience: 0,
-  loopCutoff: null,
-};
-
-function settings(
+/** m1's forcing with these adaptive settings, at a 200-token budget and a 20-token answer. */
+const settings = (
   adaptive: Partial<AdaptiveSettings> | undefined,
   overrides: Partial<BudgetForcingSettings> = {},
-): BudgetForcingSettings {
-  return {
-    ...DEFAULT_BUDGET_FORCING,
-    thinkingFormat: M1_THINKING_FORMAT,
-    thinkingBudget: 200,
-    answerBudget: 20,
-    ...(adaptive ? { adaptive: { ...ADAPTIVE, ...adaptive } } : {}),
-    ...overrides,
-  };
-}
+) => adaptiveForcing(adaptive, { thinkingBudget: 200, answerBudget: 20, ...overrides });
 
 /** Thinking so far, from a prompt (everything after the thinking delimiter). */
 function thinkingOf(prompt: string): string {

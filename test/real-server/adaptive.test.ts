@@ -3,8 +3,7 @@ import type { Backend } from "../../src/backends/types.js";
 import { createOpenAICompatibleBackend } from "../../src/backends/openai/index.js";
 import type { AdaptiveSettings } from "../../src/engine/adaptive.js";
 import { generateWithBudget } from "../../src/engine/budget-forcing.js";
-import { DEFAULT_BUDGET_FORCING } from "../../src/engine/generation-settings.js";
-import { M1_THINKING_FORMAT } from "../../src/engine/thinking-formats.js";
+import { adaptiveForcing } from "../support/adaptive-forcing.js";
 import { tinyModelPath } from "../support/tiny-model.js";
 import { llamaServerAvailable, startLlamaServer, type RunningLlamaServer } from "./llama-server.js";
 
@@ -18,12 +17,8 @@ import { llamaServerAvailable, startLlamaServer, type RunningLlamaServer } from 
  */
 
 const QUESTIONS = ["hello", "What is the most likely diagnosis?", "Why?", "Give the vital signs."];
-const PROBES: AdaptiveSettings = {
-  probeEvery: 48,
-  probeTokens: 8,
-  earlyExitPatience: 0,
-  loopCutoff: null,
-};
+/** Probes, early exit off. */
+const PROBES: Partial<AdaptiveSettings> = { probeEvery: 48, probeTokens: 8 };
 
 describe.skipIf(!llamaServerAvailable)("answer probes on llama.cpp's server", () => {
   let server: RunningLlamaServer;
@@ -46,16 +41,14 @@ describe.skipIf(!llamaServerAvailable)("answer probes on llama.cpp's server", ()
     backend: Backend,
     question: string,
     thinkingBudget: number,
-    adaptive?: AdaptiveSettings,
+    adaptive?: Partial<AdaptiveSettings>,
   ) {
     const prompt = await backend.renderChat([{ role: "user", content: question }]);
-    return generateWithBudget(backend, prompt, {
-      ...DEFAULT_BUDGET_FORCING,
-      thinkingFormat: M1_THINKING_FORMAT,
-      thinkingBudget,
-      answerBudget: 12,
-      ...(adaptive ? { adaptive } : {}),
-    });
+    return generateWithBudget(
+      backend,
+      prompt,
+      adaptiveForcing(adaptive, { thinkingBudget, answerBudget: 12 }),
+    );
   }
 
   it("exact tokens: probes with early exit off change nothing the model writes", async () => {
