@@ -96,10 +96,17 @@ function configErrorOf(issue: z.core.$ZodIssue, context: IssueContext): ConfigEr
 
   const problem = valueProblem(issue, value, node, String(examplePath.at(-1) ?? "a value"));
   const verb = value === undefined && issue.code !== "custom" ? "add" : "use";
+  // A check across keys may know a better fix than another value of the key it names.
+  const ownFix = issue.code === "custom" ? issue.params?.fix : undefined;
   return new ConfigError(`${label}${problem}`, {
     file: fileLabel(origin, path),
     key: keyLabel(origin, path),
-    fix: example ? `${verb} e.g. ${example}` : "see the documentation of this key",
+    fix:
+      typeof ownFix === "string"
+        ? ownFix
+        : example
+          ? `${verb} e.g. ${example}`
+          : "see the documentation of this key",
   });
 }
 

@@ -523,6 +523,24 @@ const CASES: BadInputCase[] = [
       /^m1: error: --budget: "lots" is not a whole number above 0 \(fix: use e\.g\. --budget 2048\)$/,
   },
   {
+    name: "answer probes that could never run (ask --probe-every 200 --budget 100)",
+    args: () => ["ask", "hi", "--probe-every", "200", "--budget", "100"],
+    error:
+      /^m1: error: --probe-every: 200 is above the thinking budget 100, so no probe would run \(fix: use e\.g\. --probe-every 64\)$/,
+  },
+  {
+    name: "a loop cut-off out of range (ask --loop-cutoff 16,1)",
+    args: () => ["ask", "hi", "--loop-cutoff", "16,1"],
+    error:
+      /^m1: error: --loop-cutoff: repeats 1 is not a whole number of at least 2 \(one span is no loop\) \(fix: use e\.g\. --loop-cutoff "\{ngram: 16, repeats: 3\}"\)$/,
+  },
+  {
+    name: "several samples per question at temperature 0 (eval samples_per_question=3)",
+    args: (out) => evalWith(out, `eval_data_path=${input("good.json")}`, "samples_per_question=3"),
+    error:
+      /^m1: error: -u samples_per_question: 3 samples of one question need sampling, but temperature is 0 \(greedy: all would be the same\) \(fix: set temperature above 0 \(e\.g\. temperature: 0\.7\), or samples_per_question: 1\)$/,
+  },
+  {
     name: "a misspelt flag (ask --bugdet)",
     args: () => ["ask", "hi", "--bugdet", "512"],
     error:

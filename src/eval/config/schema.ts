@@ -215,7 +215,10 @@ function checkSamplesPerQuestion(
     context.addIssue({
       code: "custom",
       path: ["samples_per_question"],
-      message: `${most} samples of one question need sampling, but temperature is 0 (greedy: all would be the same; set temperature above 0, e.g. 0.7)`,
+      message: `${most} samples of one question need sampling, but temperature is 0 (greedy: all would be the same)`,
+      params: {
+        fix: "set temperature above 0 (e.g. temperature: 0.7), or samples_per_question: 1",
+      },
     });
   }
 }
