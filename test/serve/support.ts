@@ -153,6 +153,7 @@ export function watchBackend(inner: Backend): WatchedBackend {
         return sequence.generate(request);
       },
       append: (text, options) => sequence.append(text, options),
+      probe: (text, request) => sequence.probe(text, request),
       dispose,
       [Symbol.asyncDispose]: dispose,
     };
