@@ -41,7 +41,7 @@ export function formatJson(experiments: readonly ReportExperiment[], by?: SweepP
   return `${JSON.stringify(rows, null, 2)}\n`;
 }
 
-function csvField(value: string | number): string {
+export function csvField(value: string | number): string {
   const text = String(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
@@ -96,7 +96,7 @@ function markdownCell(text: string): string {
   return text.replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
-function markdownTable(header: string[], align: Array<"l" | "r">, rows: string[][]): string {
+export function markdownTable(header: string[], align: Array<"l" | "r">, rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.map(markdownCell).join(" | ")} |`;
   const rule = `|${align.map((a) => (a === "r" ? "---:" : "---")).join("|")}|`;
   return [line(header), rule, ...rows.map(line)].join("\n");

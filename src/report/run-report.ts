@@ -36,6 +36,7 @@ import type { ReportOutputFormat } from "./output-formats.js";
 import { formatReport } from "./output-formats.js";
 import type { RenderedPlot } from "./plots/build.js";
 import { rescoreExperiment } from "./rescore.js";
+import { formatRuntimeReport } from "./runtime.js";
 import { SampleLoader } from "./samples.js";
 
 /** Everything `m1 report` does, without the command-line parsing (tests call it directly). */
@@ -64,6 +65,8 @@ export interface ReportRequest {
   compute?: boolean;
   /** Risk-coverage and calibration error of probe agreement and vote share. */
   calibration?: boolean;
+  /** Print wall time, samples/s and tokens/s per experiment instead of accuracy (gather_time). */
+  runtime?: boolean;
 }
 
 export interface ReportResult {
@@ -192,7 +195,7 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
     adaptiveWanted ||
     request.plotDirectory !== undefined ||
     request.htmlPath !== undefined ||
-    (!request.compare && !request.byDomain && request.format === "md");
+    (!request.compare && !request.byDomain && !request.runtime && request.format === "md");
   const sections = needsSections ? adaptiveSections(experiments, quietOutcomes) : undefined;
 
   let comparison: Comparison | null = null;
@@ -256,7 +259,7 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
   }
 
   let domainRows: DomainAccuracyRow[] | undefined;
-  if (request.byDomain && !comparison) {
+  if (request.byDomain && !comparison && !request.runtime) {
     const lookup = new DomainLookup(request.domainsFile);
     domainRows = domainAccuracy(experiments, (experiment) => loader.outcomes(experiment), lookup);
     if (domainRows.every((row) => row.domain === UNCLASSIFIED_DOMAIN)) {
@@ -267,7 +270,9 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
   }
   let stdout: string;
   if (comparison) stdout = comparisonText(comparison, request.format);
-  else if (domainRows) stdout = formatDomainAccuracy(domainRows, request.format);
+  else if (request.runtime) {
+    stdout = formatRuntimeReport(request.format, experiments, loader, request.by);
+  } else if (domainRows) stdout = formatDomainAccuracy(domainRows, request.format);
   else if (adaptiveWanted) stdout = adaptiveText(sections!, request, request.format);
   else {
     stdout = formatReport(request.format, experiments, request.by);

@@ -25,7 +25,8 @@ export class SampleLoader implements Disposable {
     return loaded;
   }
 
-  private store(path: string): EvalStore {
+  /** A store opened read-only, once. */
+  store(path: string): EvalStore {
     let store = this.stores.get(path);
     if (!store) {
       store = EvalStore.open(path, { readonly: true });

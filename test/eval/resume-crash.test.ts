@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { Mulberry32 } from "../../src/random/index.js";
+import { formatRuntime } from "../../src/eval/m1-layout/run-log.js";
+import { sessionTotals } from "../../src/eval/store/index.js";
 import { PROGRESS_BAR_PATTERN, filesUnder } from "../fixtures/eval/cli.js";
 import {
   runM1,
@@ -152,6 +154,38 @@ describe("m1 eval killed with SIGKILL at random moments", () => {
           { experiment_id: 1, rows: 24, distinct_samples: 24, first: 0, last: 23, errors: 0 },
           { experiment_id: 2, rows: 24, distinct_samples: 24, first: 0, last: 23, errors: 0 },
         ]);
+
+        // Every process that worked on an experiment left a session: the killed ones without an
+        // outcome and their time up to their last commit, the last one finished. Together they
+        // answered each sample once and generated every stored token.
+        let killedSessions = 0;
+        for (const { id } of store.listExperiments()) {
+          const sessions = store.experimentSessions(id);
+          expect(sessions.at(-1)!.outcome).toBe("finished");
+          expect(sessions.slice(0, -1).every((session) => session.outcome === null)).toBe(true);
+          expect(sessions.map((session) => session.session_index)).toEqual(
+            sessions.map((_, index) => index),
+          );
+          killedSessions += sessions.length - 1;
+          const totals = sessionTotals(sessions);
+          expect(totals.answered).toBe(24);
+          expect(totals.failed).toBe(0);
+          expect(totals.generatedTokens).toBe(
+            store.db
+              .prepare("SELECT SUM(num_gen_tokens) FROM samples WHERE experiment_id = ?")
+              .pluck()
+              .get(id),
+          );
+          expect(sessions.every((session) => session.active_ms >= 0)).toBe(true);
+          // The log's Script runtime is the sum over processes, not the last process's.
+          const log = readFileSync(
+            join(crashDir, store.getExperiment(id)!.name, "log.txt"),
+            "utf8",
+          );
+          expect(log).toContain(`Script runtime: ${formatRuntime(totals.activeMs / 1000)}\n`);
+        }
+        // Each kill that landed after an experiment started left an unfinished session.
+        expect(killedSessions).toBeGreaterThanOrEqual(1);
       });
       for (const experiment of EXPERIMENTS) {
         expect(existsSync(join(crashDir, experiment, "version_1"))).toBe(false);

@@ -160,7 +160,9 @@ describe("stores written with the version-1 schema", () => {
     EvalStore.open(oldPath).close();
     const old = new Database(oldPath, { readonly: true });
     using store = EvalStore.open(join(temporaryDirectory("store-layout"), STORE_FILE_NAME));
+    // Every migration ran (1 -> 2 -> 3 -> 4): the upgraded store has version 4's sessions too.
     expect(layout(store.db)).toEqual(layout(old));
+    expect(layout(old)).toHaveProperty("experiment_sessions");
     old.close();
   });
 });

@@ -35,6 +35,7 @@ interface ReportFlags {
   stops: boolean;
   compute: boolean;
   calibration: boolean;
+  runtime?: boolean;
 }
 
 export function registerReport(program: Command): void {
@@ -95,6 +96,10 @@ export function registerReport(program: Command): void {
           .map((name) => name.trim())
           .filter(Boolean),
     )
+    .option(
+      "--runtime",
+      "wall time (summed over resumed runs), samples/s and tokens/s per experiment, as m1's gather_time",
+    )
     .option("--plot <dir>", "write plots (SVG, PNG and Vega-Lite JSON) to this directory")
     .option("--html <file>", "write a self-contained HTML report")
     .option(
@@ -126,6 +131,7 @@ export function registerReport(program: Command): void {
         "  m1 report m1-results --rescore --format paper   m1's own outputs rescored, as the paper's table\n" +
         "  m1 report outputs/study --compare budget_1024 budget_4096\n" +
         "  m1 report outputs/study --by domain --domains eval.domains.json   accuracy per MeSH domain\n" +
+        "  m1 report outputs/study --runtime            wall time, samples/s, tokens/s\n" +
         "  m1 report outputs/study --plot plots --html report.html\n" +
         "  m1 report outputs/study --compute --plot plots  strategies on one compute axis\n" +
         "  m1 report outputs/study --calibration        do settled probes or clear votes predict right answers?",
@@ -145,8 +151,30 @@ export function registerReport(program: Command): void {
         compare = [flags.compare[0]!, flags.compare[1]!];
         directories.push(...flags.compare.slice(2));
       }
+      const other = (
+        [
+          ["--compare", compare !== undefined],
+          ["--stops", flags.stops],
+          ["--compute", flags.compute],
+          ["--calibration", flags.calibration],
+        ] as const
+      ).find(([, given]) => given)?.[0];
+      if (flags.runtime && other) {
+        throw new InputError(
+          `--runtime and ${other} print different reports`,
+          { field: "--runtime" },
+          "run them one at a time",
+        );
+      }
       if (directories.length === 0) {
         throw new InputError("no directory given", {}, "write `m1 report <output dir>`");
+      }
+      if (flags.runtime && flags.by === "domain") {
+        throw new InputError(
+          "--runtime tabulates time per experiment, not per domain",
+          { field: "--by" },
+          "drop --by domain, or run the two reports one at a time",
+        );
       }
       if (flags.domains !== undefined && flags.by !== "domain") {
         throw new InputError("needs --by domain", { field: "--domains" }, "add --by domain");
@@ -176,6 +204,7 @@ export function registerReport(program: Command): void {
         stops: flags.stops,
         compute: flags.compute,
         calibration: flags.calibration,
+        runtime: flags.runtime,
       });
       process.stdout.write(result.stdout);
       for (const note of result.notes) printNote(note);

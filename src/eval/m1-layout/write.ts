@@ -9,6 +9,7 @@ import { buildOptionStr, buildSamplePrompt, type QueryPromptSettings } from "../
 import type { EvalStore, Experiment } from "../store/index.js";
 import { CONFIG_FILE_NAME, LOG_FILE_NAME, m1LayoutPaths } from "./paths.js";
 import { adaptiveFieldsForFile } from "./adaptive-fields.js";
+import { formatRuntime } from "./run-log.js";
 
 /**
  * Writes m1's output layout for one experiment (names in paths.ts) as m1's Python writes it:
@@ -55,16 +56,18 @@ export function logStart(versionDir: string, at: Date, resumed: boolean): void {
   else writeFileSync(join(versionDir, LOG_FILE_NAME), line);
 }
 
-/** m1's closing lines; runtime as m1 prints it (`timedelta.seconds`, so whole days are dropped). */
+/**
+ * m1's closing lines. The runtime is the experiment's (for a resumed one, summed over the
+ * processes that ran it, which m1's gather_time then reads), printed as m1 prints it
+ * (`timedelta.seconds`, so whole days are dropped).
+ */
 export function logEnd(
   versionDir: string,
-  startedAt: Date,
   endedAt: Date,
+  runtimeMs: number,
   notes: string[] = [],
 ): void {
-  const seconds = Math.floor((endedAt.getTime() - startedAt.getTime()) / 1000) % 86_400;
-  const pad = (value: number) => String(value).padStart(2, "0");
-  const runtime = `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
+  const runtime = formatRuntime(Math.floor(runtimeMs / 1000) % 86_400);
   appendFileSync(
     join(versionDir, LOG_FILE_NAME),
     notes.map((note) => `${note}\n`).join("") +

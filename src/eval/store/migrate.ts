@@ -4,6 +4,7 @@ import {
   columnNames,
   createTableSql,
   GENERATION_CACHE_TABLE,
+  SESSIONS_TABLE,
   STORE_SCHEMA,
   STORE_SCHEMA_VERSION,
   STORE_TABLE_LIST,
@@ -30,6 +31,9 @@ const MIGRATIONS: Record<number, string> = {
       ),
     )
     .join("\n"),
+  // Sessions are recorded from now on; experiments run before have none (reports fall back to
+  // their log.txt).
+  4: SESSIONS_TABLE,
 };
 
 /** The tables readers query (the store's own, or compatible stand-ins for an older store). */
@@ -145,7 +149,8 @@ function defaultOf(table: StoreTableName, column: string): string {
 /**
  * For a reader (opened read-only, so nothing is upgraded): refuses what it cannot read. Readers
  * read every older version as it is, through `readableTables` (a migration that changes or
- * removes a column must say here which versions readers refuse).
+ * removes a column must say here which versions readers refuse). A table outside
+ * STORE_TABLES (`experiment_sessions`, version 4) reads as empty where it is missing.
  */
 export function checkStoreForReading(db: Database.Database, path: string): void {
   const version = readSchemaVersion(db, path);

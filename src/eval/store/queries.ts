@@ -5,6 +5,7 @@ import { STORE_TABLE_NAMES, type StoreTables } from "./migrate.js";
 import {
   columnNames,
   type Experiment,
+  type ExperimentSession,
   type StoredDraw,
   type StoredQuestion,
   type StoredSample,
@@ -141,6 +142,8 @@ function recordOfRow(row: SqlRow): GenerationRecord {
 
 export class StoreQueries {
   private readonly statements = new Map<string, Database.Statement>();
+  /** Whether the store has `experiment_sessions` (version 4 on), asked once. */
+  private hasSessions: boolean | undefined;
 
   constructor(
     readonly db: Database.Database,
@@ -391,6 +394,25 @@ export class StoreQueries {
       .pluck()
       .get() as number;
     return `${samples.n}/${samples.scored}/${samples.right}/${questions}`;
+  }
+
+  // ---- sessions (the store's own table) ----------------------------------------------------
+
+  /**
+   * The processes that worked on an experiment, oldest first. Empty for experiments run before
+   * version 4 (a store opened read-only is not upgraded, so the table may be missing).
+   */
+  experimentSessions(experimentId: number): ExperimentSession[] {
+    this.hasSessions ??=
+      this.db
+        .prepare(
+          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'experiment_sessions'",
+        )
+        .get() !== undefined;
+    if (!this.hasSessions) return [];
+    return this.prepare(
+      "SELECT * FROM experiment_sessions WHERE experiment_id = ? ORDER BY session_index",
+    ).all(experimentId) as ExperimentSession[];
   }
 
   // ---- response cache (the store's own tables) ---------------------------------------------

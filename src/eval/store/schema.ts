@@ -17,6 +17,9 @@ import type { AnswerDecision } from "../scoring/index.js";
  * - `generation_cache`: generations keyed by everything that determines them, as a pointer to the
  *   sample that holds the generation (so its text is stored once). Stores written before it have
  *   `response_cache` (the record as JSON), still read as a fallback.
+ * - `experiment_sessions` (since version 4): one row per process that worked on an experiment (a resumed
+ *   experiment has several): its active time and what it did, updated with every commit, so that a killed
+ *   process's time counts up to its last committed sample.
  *
  * The columns are listed once, here: the store's DDL, its inserts, its reads (queries.ts) and the
  * viewer's temporary copies of the tables (m1-layout files loaded beside a store) are built from
@@ -27,9 +30,10 @@ export const STORE_FILE_NAME = "m1.sqlite";
 /**
  * Read on every open (migrate.ts). 1: the first stores (some without `generation_cache`);
  * 2: `generation_cache` always present; 3: adaptive compute (stop reasons, probes, how answers
- * were decided, votes: new columns at the end of `samples` and `experiments`, `sample_draws`).
+ * were decided, votes: new columns at the end of `samples` and `experiments`, `sample_draws`);
+ * 4: `experiment_sessions`.
  */
-export const STORE_SCHEMA_VERSION = 3;
+export const STORE_SCHEMA_VERSION = 4;
 
 export type ExperimentStatus = "running" | "finished" | "incomplete";
 
@@ -159,6 +163,35 @@ export interface StoredDraw {
   elapsed_ms: number;
 }
 
+export type SessionOutcome = "finished" | "incomplete" | "interrupted";
+
+/**
+ * One process's work on one experiment (since version 4). Time is measured on the process's
+ * monotonic clock from the session's start to its last commit (or its end), so the sum over an
+ * experiment's sessions is its wall time without the gaps between a crash and the resume.
+ */
+export interface ExperimentSession {
+  experiment_id: number;
+  /** 0 for the process that created the experiment, then 1, 2, ... for each resume. */
+  session_index: number;
+  pid: number;
+  started_at: string;
+  /** The session's last commit (or its end). */
+  last_active_at: string;
+  /** Milliseconds from started_at to last_active_at. */
+  active_ms: number;
+  /** Samples answered without error in this session (cache hits included). */
+  answered: number;
+  /** Of those, how many came from the response cache. */
+  cached: number;
+  /** Sample attempts that failed in this session. */
+  failed: number;
+  /** Tokens generated in this session (m1's num_gen_tokens; cache hits excluded). */
+  generated_tokens: number;
+  /** How the session ended; null while it runs, or when its process was killed. */
+  outcome: SessionOutcome | null;
+}
+
 /** One column: `type` is what every copy of the table has, `constraint` only the store's own. */
 export interface StoreColumn {
   name: string;
@@ -283,8 +316,31 @@ export const DRAW_COLUMNS = [
   { name: "elapsed_ms", type: "REAL NOT NULL" },
 ] as const satisfies readonly StoreColumn[];
 
+export const SESSION_COLUMNS = [
+  {
+    name: "experiment_id",
+    type: "INTEGER NOT NULL",
+    constraint: "REFERENCES experiments (id) ON DELETE CASCADE",
+  },
+  { name: "session_index", type: "INTEGER NOT NULL" },
+  { name: "pid", type: "INTEGER NOT NULL" },
+  { name: "started_at", type: "TEXT NOT NULL" },
+  { name: "last_active_at", type: "TEXT NOT NULL" },
+  { name: "active_ms", type: "REAL NOT NULL" },
+  { name: "answered", type: "INTEGER NOT NULL" },
+  { name: "cached", type: "INTEGER NOT NULL" },
+  { name: "failed", type: "INTEGER NOT NULL" },
+  { name: "generated_tokens", type: "INTEGER NOT NULL" },
+  {
+    name: "outcome",
+    type: "TEXT",
+    constraint: "CHECK (outcome IN ('finished', 'incomplete', 'interrupted'))",
+  },
+] as const satisfies readonly StoreColumn[];
+
 // The row types and the column lists cannot drift apart: these lines stop compiling if they do.
 true satisfies CoversExactly<typeof EXPERIMENT_COLUMNS, ColumnNames<Experiment, "config">>;
+true satisfies CoversExactly<typeof SESSION_COLUMNS, ColumnNames<ExperimentSession>>;
 true satisfies CoversExactly<typeof QUESTION_COLUMNS, ColumnNames<StoredQuestion, "options">>;
 true satisfies CoversExactly<typeof SAMPLE_COLUMNS, ColumnNames<StoredSample, "probe_answers">>;
 true satisfies CoversExactly<typeof DRAW_COLUMNS, ColumnNames<StoredDraw, "probe_answers">>;
@@ -314,6 +370,15 @@ export function columnNames(table: StoreTableName): string[] {
   return STORE_TABLES[table].columns.map((column) => column.name);
 }
 
+/** `name TYPE [constraint]` per column. */
+function columnDefinitions(columns: readonly StoreColumn[], constraints: boolean): string[] {
+  return columns.map((column) =>
+    [column.name, column.type, constraints ? column.constraint : undefined]
+      .filter(Boolean)
+      .join(" "),
+  );
+}
+
 /**
  * `CREATE TABLE` and its indexes for one of the store's tables, under `as` (e.g. `temp.f_samples`
  * for the viewer's copy, which keeps types and keys but not the store's CHECK and REFERENCES).
@@ -325,11 +390,7 @@ export function createTableSql(
   const { columns, primaryKey, indexes } = STORE_TABLES[table];
   const target = options.as ?? table;
   const [schema, name] = target.includes(".") ? target.split(".") : [undefined, target];
-  const definitions: string[] = columns.map((column: StoreColumn) =>
-    [column.name, column.type, options.constraints ? column.constraint : undefined]
-      .filter(Boolean)
-      .join(" "),
-  );
+  const definitions = columnDefinitions(columns, options.constraints);
   if (primaryKey) definitions.push(`PRIMARY KEY (${primaryKey})`);
   const statements = [
     `CREATE TABLE IF NOT EXISTS ${target} (\n  ${definitions.join(",\n  ")}\n);`,
@@ -358,6 +419,12 @@ export const VERSION_3_COLUMNS = {
   experiments: EXPERIMENT_COLUMNS.slice(-1),
   samples: SAMPLE_COLUMNS.slice(-7),
 } as const;
+/** Since version 4 (migrate.ts adds it to older stores); not among the tables the viewer copies. */
+export const SESSIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS experiment_sessions (
+  ${columnDefinitions(SESSION_COLUMNS, true).join(",\n  ")},
+  PRIMARY KEY (experiment_id, session_index)
+);`;
 
 /** Since version 2 (migrate.ts adds it to older stores). */
 export const GENERATION_CACHE_TABLE = `
@@ -384,5 +451,6 @@ CREATE TABLE IF NOT EXISTS store_meta (
 export const STORE_SCHEMA = [
   ...STORE_TABLE_LIST.map((table) => createTableSql(table, { constraints: true })),
   GENERATION_CACHE_TABLE,
+  SESSIONS_TABLE,
   OTHER_TABLES,
 ].join("\n\n");

@@ -15,14 +15,25 @@ import {
   insertSql,
   STORE_FILE_NAME,
   type Experiment,
+  type ExperimentSession,
   type ExperimentStatus,
   type NewExperiment,
+  type SessionOutcome,
   type StoredDraw,
   type StoredQuestion,
   type StoredSample,
 } from "./schema.js";
 
 type SqlRow = Record<string, unknown>;
+
+interface SessionCounts {
+  answered: number;
+  cached: number;
+  failed: number;
+  tokens: number;
+}
+
+const ZERO_COUNTS: Readonly<SessionCounts> = { answered: 0, cached: 0, failed: 0, tokens: 0 };
 
 interface PendingSample {
   table: "samples" | "sample_draws";
@@ -39,6 +50,33 @@ function toRow(sample: StoredSample | StoredDraw): SqlRow {
     cached: sample.cached ? 1 : 0,
     probe_answers_json: probe_answers === null ? null : JSON.stringify(probe_answers),
   };
+}
+
+/** This process's session on one experiment: its row and its clock. */
+interface OpenSession {
+  sessionIndex: number;
+  /** performance.now() at the start: active time is measured on the monotonic clock. */
+  startedClock: number;
+}
+
+/**
+ * What one committed row adds to its session: a question's row counts as answered (cached) or
+ * failed; generated tokens come from the rows that generated them: a question's own row, or with
+ * n samples per question each draw's (the question's row, a vote, repeats its winner's).
+ */
+function countForSession(counts: SessionCounts, table: PendingSample["table"], row: SqlRow): void {
+  const generated = row.error === null && row.cached !== 1;
+  if (table === "sample_draws") {
+    if (generated) counts.tokens += (row.num_gen_tokens as number | null) ?? 0;
+    return;
+  }
+  if (row.error !== null) {
+    counts.failed++;
+    return;
+  }
+  counts.answered++;
+  if (row.cached === 1) counts.cached++;
+  else if (row.vote_share === null) counts.tokens += (row.num_gen_tokens as number | null) ?? 0;
 }
 
 /**
@@ -155,6 +193,78 @@ export class EvalStore implements Disposable {
       .run(status, status === "running" ? null : new Date().toISOString(), id);
   }
 
+  // ---- sessions ----------------------------------------------------------------------------
+
+  private readonly openSessions = new Map<number, OpenSession>();
+  private sessionUpdate?: Database.Statement;
+
+  /**
+   * Start this process's session on an experiment. Every commit of its samples then updates the
+   * session's counts and active time in the same transaction, so a killed process's time counts
+   * up to its last committed sample; `endSession` closes it with its outcome.
+   */
+  beginSession(experimentId: number): void {
+    this.flush();
+    const sessionIndex = this.db
+      .prepare(
+        "SELECT COALESCE(MAX(session_index) + 1, 0) FROM experiment_sessions WHERE experiment_id = ?",
+      )
+      .pluck()
+      .get(experimentId) as number;
+    const now = new Date().toISOString();
+    const session: ExperimentSession = {
+      experiment_id: experimentId,
+      session_index: sessionIndex,
+      pid: process.pid,
+      started_at: now,
+      last_active_at: now,
+      active_ms: 0,
+      answered: 0,
+      cached: 0,
+      failed: 0,
+      generated_tokens: 0,
+      outcome: null,
+    };
+    this.db.prepare(insertSql("experiment_sessions", Object.keys(session))).run(session);
+    this.openSessions.set(experimentId, { sessionIndex, startedClock: performance.now() });
+  }
+
+  /** Close this process's session on an experiment (after committing what is pending). */
+  endSession(experimentId: number, outcome: SessionOutcome | null): void {
+    this.flush();
+    const session = this.openSessions.get(experimentId);
+    if (!session || !this.db.open) return;
+    this.openSessions.delete(experimentId);
+    this.touchSession(experimentId, session, ZERO_COUNTS);
+    this.db
+      .prepare(
+        "UPDATE experiment_sessions SET outcome = ? WHERE experiment_id = ? AND session_index = ?",
+      )
+      .run(outcome, experimentId, session.sessionIndex);
+  }
+
+  /** Every session of an experiment, oldest first (this process's open one included). */
+  experimentSessions(experimentId: number): ExperimentSession[] {
+    return this.read.experimentSessions(experimentId);
+  }
+
+  /** Add counts to an open session and move its active time to now. */
+  private touchSession(experimentId: number, session: OpenSession, counts: SessionCounts): void {
+    this.sessionUpdate ??= this.db.prepare(
+      `UPDATE experiment_sessions SET last_active_at = @now, active_ms = @active,
+           answered = answered + @answered, cached = cached + @cached, failed = failed + @failed,
+           generated_tokens = generated_tokens + @tokens
+         WHERE experiment_id = @experimentId AND session_index = @sessionIndex`,
+    );
+    this.sessionUpdate.run({
+      ...counts,
+      now: new Date().toISOString(),
+      active: performance.now() - session.startedClock,
+      experimentId,
+      sessionIndex: session.sessionIndex,
+    });
+  }
+
   // ---- questions and samples ---------------------------------------------------------------
 
   upsertQuestions(questions: readonly StoredQuestion[]): void {
@@ -222,9 +332,18 @@ export class EvalStore implements Disposable {
        VALUES (?, ?, ?)`,
     );
     return this.db.transaction((batch: readonly PendingSample[]) => {
+      const sessionCounts = new Map<number, SessionCounts>();
       for (const { table, row, cacheKey } of batch) {
         insert[table].run(row);
         if (cacheKey !== undefined) insertCache.run(cacheKey, row.experiment_id, row.sample_index);
+        const experimentId = row.experiment_id as number;
+        if (!this.openSessions.has(experimentId)) continue;
+        const counts = sessionCounts.get(experimentId) ?? { ...ZERO_COUNTS };
+        countForSession(counts, table, row);
+        sessionCounts.set(experimentId, counts);
+      }
+      for (const [experimentId, counts] of sessionCounts) {
+        this.touchSession(experimentId, this.openSessions.get(experimentId)!, counts);
       }
     });
   }
@@ -258,8 +377,10 @@ export class EvalStore implements Disposable {
     return this.read.cachedGeneration(key);
   }
 
+  /** Commits what is pending; sessions still open keep their time up to now (no outcome). */
   close(): void {
     this.flush();
+    for (const experimentId of [...this.openSessions.keys()]) this.endSession(experimentId, null);
     if (this.db.open) this.db.close();
   }
 

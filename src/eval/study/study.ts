@@ -30,7 +30,7 @@ import { buildSamplePrompt, type QueryPromptSettings } from "../prompt.js";
 import { requireTokenIds, truncatePromptAsM1 } from "../prompt-truncation.js";
 import { lockOutputDir } from "./output-lock.js";
 import { runExperiment, type ExperimentRunSummary } from "./runner.js";
-import { EvalStore, STORE_FILE_NAME, type Experiment } from "../store/index.js";
+import { EvalStore, STORE_FILE_NAME, sessionTotals, type Experiment } from "../store/index.js";
 
 export { engineSettings, queryPromptSettings };
 
@@ -340,13 +340,28 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
     writeConfigYaml(versionDir, experiment.config);
   }
   logStart(versionDir, startedAt, decision.kind === "resume");
+  store.beginSession(experiment.id);
+  try {
+    return await runAndFinish(input, experiment, versionDir);
+  } finally {
+    // Ends the session unless runAndFinish did (an unexpected error: no outcome).
+    store.endSession(experiment.id, null);
+  }
+}
 
+async function runAndFinish(
+  input: PointRun,
+  experiment: Experiment,
+  versionDir: string,
+): Promise<ExperimentResult> {
+  const { store, config, point, dataset } = input;
+  const note = input.options.onNote ?? (() => {});
   const run = await runExperiment({
     store,
     backend: input.opened.backend,
     experiment,
     samples: dataset.samples,
-    engine,
+    engine: input.engine,
     prompt: input.promptSettings,
     maxTokens: config.max_tokens,
     concurrency: config.concurrency ?? input.opened.concurrency,
@@ -360,6 +375,7 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
   input.bar.stop();
 
   if (run.interrupted) {
+    store.endSession(experiment.id, "interrupted");
     note(`${experiment.name}: interrupted; run the same command again to resume`);
     return { point, outcome: "interrupted", versionDir, experiment, run };
   }
@@ -382,16 +398,18 @@ async function runPoint(input: PointRun): Promise<ExperimentResult> {
     samples: dataset.samples,
     prompt: input.promptSettings,
   });
+  const outcome = failed > 0 ? "incomplete" : "finished";
+  store.endSession(experiment.id, outcome);
   logEnd(
     versionDir,
-    startedAt,
     new Date(),
+    sessionTotals(store.experimentSessions(experiment.id)).activeMs,
     failed > 0 ? [`Failed samples: ${failed} (left out of the results; rerun to retry them)`] : [],
   );
-  store.setExperimentStatus(experiment.id, failed > 0 ? "incomplete" : "finished");
+  store.setExperimentStatus(experiment.id, outcome);
   return {
     point,
-    outcome: failed > 0 ? "incomplete" : "finished",
+    outcome,
     versionDir,
     experiment: store.getExperiment(experiment.id),
     run,

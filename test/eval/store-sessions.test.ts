@@ -1,0 +1,143 @@
+import { copyFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { EvalStore, STORE_FILE_NAME, type StoredSample } from "../../src/eval/store/index.js";
+import type { RuntimeRow } from "../../src/report/runtime.js";
+import { runReport } from "../../src/report/run-report.js";
+import { temporaryDirectory } from "../fixtures/report/outputs.js";
+
+/** Sessions: what each process did to an experiment, committed with its samples. */
+
+function newStore(): EvalStore {
+  const store = EvalStore.open(join(temporaryDirectory("store-sessions"), STORE_FILE_NAME));
+  store.upsertQuestions(
+    [0, 1, 2, 3].map((index) => ({
+      question_key: `q${index}`,
+      source: "MedQA",
+      question: `Question ${index}`,
+      options: { A: "one", B: "two" },
+      answer: "one",
+      answer_idx: "A",
+    })),
+  );
+  store.createExperiment({
+    name: "study/budget_64-wait_0-seed_42/version_0",
+    exp_dir: "study/budget_64-wait_0-seed_42",
+    version: 0,
+    model: "tiny",
+    thinking_budget: 64,
+    wait_rounds: 0,
+    seed: 42,
+    thinking_format: "m1",
+    eval_data_path: "data/eval.json",
+    total_samples: 4,
+    config: {},
+  });
+  return store;
+}
+
+function sample(index: number, change: Partial<StoredSample> = {}): StoredSample {
+  return {
+    experiment_id: 1,
+    sample_index: index,
+    question_key: `q${index}`,
+    source: "MedQA",
+    thinking_text: "thinking",
+    thinking_finish_reason: "stop",
+    response_text: "\\boxed{A}",
+    finish_reason: "stop",
+    num_gen_tokens: 10 + index,
+    num_keep_think_below_budget: 0,
+    num_min_thinking_waits: 0,
+    thinking_tokens: 5,
+    answer_tokens: 5 + index,
+    prompt_tokens: 20,
+    evaluated_tokens: null,
+    extracted_answer: "A",
+    huatuo_extracted_answer: "A",
+    scored_huatuo_extracted_answer: null,
+    correct: true,
+    error: null,
+    cached: false,
+    started_at: "2026-01-01T00:00:00Z",
+    elapsed_ms: 5,
+    stopped_by: "model",
+    probe_answers: null,
+    probe_tokens_total: null,
+    decided_by: "letter",
+    choice: "A",
+    vote_share: null,
+    compute_tokens: 10 + index,
+    ...change,
+  };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("experiment sessions", () => {
+  it("count answered, cached and failed samples and generated tokens with each commit", async () => {
+    using store = newStore();
+    store.beginSession(1);
+    store.recordSample(sample(0));
+    store.recordSample(sample(1, { cached: true }));
+    store.recordSample(
+      sample(2, { error: "HTTP 503 after 3 retries", correct: null, num_gen_tokens: null }),
+    );
+    await pause(20);
+    store.recordSample(sample(3));
+    const [session] = store.experimentSessions(1);
+    expect(session).toMatchObject({
+      session_index: 0,
+      pid: process.pid,
+      answered: 3,
+      cached: 1,
+      failed: 1,
+      // Samples 0 and 3 were generated; the cached one's tokens were spent by an earlier run.
+      generated_tokens: 10 + 13,
+      outcome: null,
+    });
+    expect(session!.active_ms).toBeGreaterThanOrEqual(19);
+    store.endSession(1, "incomplete");
+    expect(store.experimentSessions(1)[0]!.outcome).toBe("incomplete");
+  });
+
+  it("keep a stopped process's time up to its last commit, and number the next process's session", async () => {
+    const first = newStore();
+    first.beginSession(1);
+    await pause(15);
+    first.recordSample(sample(0));
+    first.flush();
+    // The process dies here: nothing ends its session. Another process reads and resumes.
+    const path = first.path;
+    const second = EvalStore.open(path);
+    const [stopped] = second.experimentSessions(1);
+    expect(stopped!.outcome).toBeNull();
+    expect(stopped!.answered).toBe(1);
+    expect(stopped!.active_ms).toBeGreaterThanOrEqual(14);
+    second.beginSession(1);
+    second.recordSample(sample(1));
+    second.endSession(1, "finished");
+    expect(second.experimentSessions(1).map((session) => session.session_index)).toEqual([0, 1]);
+    second.close();
+    first.db.close();
+  });
+
+  it("leave a store from before sessions readable: the report has no time for its experiments", async () => {
+    const path = join(temporaryDirectory("store-sessions-v1"), STORE_FILE_NAME);
+    copyFileSync(new URL("../fixtures/store/m1-schema-v1.sqlite", import.meta.url).pathname, path);
+    const report = await runReport({ directories: [dirname(path)], format: "json", runtime: true });
+    expect(JSON.parse(report.stdout) as RuntimeRow[]).toEqual([
+      expect.objectContaining({
+        experiment: "study/budget_64-wait_0-seed_42/version_0",
+        runtime: "",
+        runtime_seconds: null,
+        processes: null,
+        samples: 2,
+        generated_tokens: 24,
+        samples_per_second: null,
+        from: null,
+        note: "no log.txt",
+      }),
+    ]);
+  });
+});
