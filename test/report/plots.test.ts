@@ -123,7 +123,7 @@ describe("plots", () => {
       definePlots(discoverExperiments([directory]), (experiment) => loader.outcomes(experiment)),
     );
     const usage = plots.find((plot) => plot.name === "budget-usage")!.svg;
-    expect(usage).toContain("thinking tokens / budget (min, quartiles, max)");
+    expect(usage).toContain("thinking tokens / budget (min, quartiles, median, max)");
     expect(usage).toMatch(
       /aria-label="thinking budget \(tokens, log2\): 4096; thinking tokens \/ budget: [0-9.]+%; max:/,
     );

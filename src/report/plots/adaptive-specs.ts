@@ -1,7 +1,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import { ALL_QUESTIONS, type CalibrationCurve } from "../calibration.js";
 import type { ComputePoint, StrategyKind } from "../compute.js";
-import { colorScale, topLevel, type UnitSpec } from "./specs.js";
+import { colorScale, topLevel, type UnitSpec } from "./marks.js";
 
 /**
  * Vega-Lite specs for adaptive compute: accuracy against compute per question (every strategy of
