@@ -195,6 +195,87 @@ describe.skipIf(!browserAvailable)("m1 view in a browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "question-side-by-side.png"), fullPage: true });
   });
 
+  it("fits six experiments side by side: experiment labels wrap, long answers are cut with the whole in a tooltip", async () => {
+    const directory = temporaryDirectory("view-browser-wide");
+    const longAnswer = (letter: string, budget: number) =>
+      `${letter}. Acute pancreatitis secondary to gallstone obstruction of the ampulla of Vater (budget ${budget})`;
+    buildSweepStore(directory, {
+      points: [256, 1024, 4096].flatMap((budget) =>
+        [0, 2].map((waitRounds) => ({ model: "UCSC-VLAA/m1-7B-23K", budget, waitRounds })),
+      ),
+      sources: [
+        { name: "MedQA_USLME_test", questions: 12 },
+        { name: "PubMedQA_test", questions: 8 },
+      ],
+      correct: (point, source, question) => (question + source) % 3 < Math.log2(point.budget) / 4,
+      extractedAnswer: (point, index, letter) =>
+        index % 3 === 0 ? longAnswer(letter, point.budget) : letter,
+      texts: (point) => ({
+        thinking: `Budget ${point.budget}: ${"Epigastric pain radiating to the back, lipase up, gallstones. ".repeat(6)}`,
+        response: "The answer is \\boxed{A. Acute pancreatitis secondary to gallstone obstruction}",
+      }),
+    });
+    const wide = await startViewer({ directory, port: 0 });
+    const widePage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await widePage.goto(wide.url);
+      await widePage.waitForSelector("#questions-table tbody tr");
+      // The first sweep (budgets at Wait 0) is selected; tick the other three.
+      for (const box of await widePage.$$("#experiments-table input[type=checkbox]")) {
+        if (!(await box.isChecked())) {
+          const answered = widePage.waitForResponse((r) => r.url().includes("/api/questions"));
+          await box.check();
+          await answered;
+        }
+      }
+      await widePage.waitForSelector('#questions-table[aria-busy="false"]');
+      // #, source, question, then one column per experiment.
+      expect(await widePage.$$eval("#questions-table thead th", (heads) => heads.length)).toBe(9);
+      await widePage.click(
+        '#questions-table tbody tr[data-question-key="MedQA_USLME_test-000000"]',
+      );
+      await widePage.waitForSelector("#detail .columns .column:nth-child(6) pre.thinking");
+
+      // Nothing scrolls sideways: the list, the grid and the six columns fit the window.
+      const overflow = await widePage.$$eval(".list, #grid, #detail .columns", (boxes) =>
+        boxes.map((box) => box.scrollWidth - box.clientWidth),
+      );
+      expect(overflow).toEqual([0, 0, 0]);
+      const cell = await widePage.$eval(
+        '#questions-table tbody tr[data-question-key="MedQA_USLME_test-000000"] td.outcome',
+        (td) => {
+          const clip = td.querySelector(".clip")!;
+          return {
+            title: td.getAttribute("title"),
+            cut: clip.scrollWidth > clip.clientWidth,
+            width: td.getBoundingClientRect().width,
+          };
+        },
+      );
+      expect(cell.title).toMatch(/^[✓✗] [A-D]\. Acute pancreatitis .* \(budget 256\)$/);
+      expect(cell.cut).toBe(true);
+      expect(cell.width).toBeLessThan(160);
+      const extracted = await widePage.$$eval("#detail dd.clamp", (dds) =>
+        dds.map((dd) => ({
+          title: dd.getAttribute("title"),
+          cut: dd.scrollHeight > dd.clientHeight,
+        })),
+      );
+      expect(extracted).toHaveLength(6);
+      for (const { title, cut } of extracted) {
+        expect(title).toMatch(/^[A-D]\. Acute pancreatitis secondary .* \(budget \d+\)$/);
+        expect(cut).toBe(true);
+      }
+      await widePage.screenshot({
+        path: join(ARTIFACTS, "six-experiments-side-by-side.png"),
+        fullPage: true,
+      });
+    } finally {
+      await widePage.close();
+      await wide.close();
+    }
+  });
+
   it("shows HTML and script payloads in model output as plain text and never runs them", async () => {
     await page.fill("#filter-search", "");
     await applyFilters();

@@ -135,7 +135,13 @@ function renderGrid() {
   }
   const head = el("tr", {}, el("th", { className: "name", text: "source" }));
   for (const experiment of experiments) {
-    head.append(el("th", { title: experiment.name, text: experimentLabel(experiment) }));
+    head.append(
+      el("th", {
+        className: "experiment-head",
+        title: experiment.name,
+        text: experimentLabel(experiment),
+      }),
+    );
   }
   const body = el("tbody");
   for (const source of [...state.sources, "average"]) {
@@ -311,10 +317,13 @@ function outcomeCell(outcome) {
   if (!outcome) return el("td", { text: "–" });
   if (outcome.error) return el("td", { className: "no", text: "error" });
   const mark = outcome.correct ? "✓" : "✗";
-  return el("td", {
-    className: outcome.correct ? "ok" : "no",
-    text: `${mark} ${outcome.extracted_answer ?? ""}`.trim(),
-  });
+  const text = `${mark} ${outcome.extracted_answer ?? ""}`.trim();
+  // A long extracted answer is cut to the column's width; the whole of it is in the tooltip.
+  return el(
+    "td",
+    { className: `outcome ${outcome.correct ? "ok" : "no"}`, title: text },
+    el("span", { className: "clip", text }),
+  );
 }
 
 function renderListHead() {
@@ -326,7 +335,13 @@ function renderListHead() {
     el("th", { className: "name", text: "question" }),
   );
   for (const id of state.selected)
-    head.append(el("th", { title: byId(id).name, text: experimentLabel(byId(id)) }));
+    head.append(
+      el("th", {
+        className: "experiment-head",
+        title: byId(id).name,
+        text: experimentLabel(byId(id)),
+      }),
+    );
   $("questions-table").tHead.replaceChildren(head);
 }
 
@@ -381,10 +396,12 @@ async function loadList(reset) {
 
 // ---- one question, side by side ---------------------------------------------------------
 
-function field(list, name, value) {
+/** One fact of a column; `clamp` cuts a long value to three lines (whole in the tooltip). */
+function field(list, name, value, options = {}) {
+  const text = value === null || value === undefined ? "–" : String(value);
   list.append(
     el("dt", { text: name }),
-    el("dd", { text: value === null || value === undefined ? "–" : value }),
+    el("dd", { className: options.clamp ? "clamp" : "", title: options.clamp ? text : "", text }),
   );
 }
 
@@ -400,7 +417,7 @@ function sampleColumn(experiment, sample) {
     el("p", { className: sample.correct ? "ok" : "no", "data-verdict": verdict, text: verdict }),
   );
   const facts = el("dl");
-  field(facts, "extracted", sample.extracted_answer);
+  field(facts, "extracted", sample.extracted_answer, { clamp: true });
   field(facts, "match_choice", sample.huatuo_extracted_answer);
   field(
     facts,
