@@ -47,6 +47,7 @@ module.exports = {
     doNotFollow: { path: "node_modules" },
     tsConfig: { fileName: "tsconfig.json" },
     tsPreCompilationDeps: true,
-    exclude: { path: "src/view/public/" },
+    // dist/ is the build of src/ (bin/m1.js imports it when installed).
+    exclude: { path: "src/view/public/|^dist/" },
   },
 };
