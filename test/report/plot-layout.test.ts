@@ -3,6 +3,8 @@ import { join } from "node:path";
 import * as vega from "vega";
 import { compile } from "vega-lite";
 import { beforeAll, describe, expect, it } from "vitest";
+import { datasetStats } from "../../src/curate/stats/dataset-stats.js";
+import { tokenLengthPlot } from "../../src/curate/stats/token-plot.js";
 import { discoverExperiments } from "../../src/report/discover.js";
 import { definePlots, type PlotDefinition } from "../../src/report/plots/build.js";
 import { renderSvg, svgToPng } from "../../src/report/plots/render.js";
@@ -183,6 +185,34 @@ describe("plot axes", () => {
     expect(overview.labels.map((label) => label.text)).toEqual(
       expect.arrayContaining(["128", "1024", "16384"]),
     );
+  });
+});
+
+describe("the token-length histogram (m1 curate stats)", () => {
+  it("labels shares of a few percent with decimals rather than repeating whole percents", async () => {
+    // 3,000 rows spread evenly over 50 bins: every bar near 2%.
+    const rows = Array.from({ length: 3000 }, (_, index) => ({
+      reasoning: "word ".repeat(200 + ((index * 37) % 5000)),
+      distilled_answer_string: "word ".repeat(40 + ((index * 11) % 300)),
+    }));
+    const counter = {
+      description: "words",
+      countTokens: async (text: string) => text.split(" ").length - 1,
+      close: async () => {},
+    };
+    const plot = tokenLengthPlot(await datasetStats(rows, "rows.jsonl", { counter }), "Tokens")!;
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(
+      join(ARTIFACTS, "layout-token-lengths.png"),
+      svgToPng(await renderSvg(plot.spec)).png,
+    );
+    const yAxes = axisLabels(await scene(plot)).filter(({ axis }) => axis.startsWith("Y:"));
+    expect(yAxes).toHaveLength(2);
+    for (const { labels } of yAxes) {
+      const texts = labels.map((label) => label.text);
+      expect(new Set(texts).size, texts.join(" ")).toBe(texts.length);
+      expect(texts).toContain("2.0%");
+    }
   });
 });
 

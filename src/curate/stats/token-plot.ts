@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
-import { PLOT_FONT_FAMILY } from "../../report/plots/specs.js";
+import { percentAxis, PLOT_FONT_FAMILY } from "../../report/plots/marks.js";
 import type { PlotDefinition } from "../../report/plots/build.js";
 import type { DatasetStats, TokenLengths } from "./dataset-stats.js";
 
@@ -22,6 +22,8 @@ export function tokenLengthPlot(stats: DatasetStats, title: string): PlotDefinit
     }));
     const { q25, q50, q75, mean } = lengths.summary;
     const quartiles = [{ at: q25 }, { at: q50 }, { at: q75 }];
+    // Headroom over the tallest bar, so it does not touch the frame.
+    const top = Math.max(...bars.map((bar) => bar.share)) * 1.08;
     return {
       title: {
         text: `${label} (${lengths.column})`,
@@ -52,9 +54,9 @@ export function tokenLengthPlot(stats: DatasetStats, title: string): PlotDefinit
               field: "share",
               type: "quantitative",
               title: "share of samples",
-              // Headroom over the tallest bar, so it does not touch the frame.
-              scale: { domain: [0, Math.max(...bars.map((bar) => bar.share)) * 1.08] },
-              axis: { format: ".0%", tickCount: 5 },
+              scale: { domain: [0, top] },
+              // Bins of a few percent each: labels with decimals where whole percents would repeat.
+              axis: { ...percentAxis(undefined, top), tickCount: 5 },
             },
             y2: { datum: 0 },
           },

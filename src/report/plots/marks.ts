@@ -155,9 +155,17 @@ export function seriesLines(
  */
 export const LAYER_LEGENDS = { legend: { color: "independent", shape: "independent" } } as const;
 
-/** A percent axis whose ticks sit on whole percents, so that no two ticks share a label. */
-export function percentAxis(title?: string): UnitSpec {
-  return { ...(title === undefined ? {} : { title }), format: ".0%", tickMinStep: 0.01 };
+/**
+ * A percent axis whose ticks never share a label: on whole percents, or, for an axis that spans
+ * less than 5 (0.5) percentage points, on tenths (hundredths) of a percent with one (two) decimals.
+ */
+export function percentAxis(title?: string, span = 1): UnitSpec {
+  const digits = span >= 0.05 ? 0 : span >= 0.005 ? 1 : 2;
+  return {
+    ...(title === undefined ? {} : { title }),
+    format: `.${digits}%`,
+    tickMinStep: 10 ** -(2 + digits),
+  };
 }
 
 const AXIS_PADDING = 18;
