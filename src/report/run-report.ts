@@ -36,7 +36,7 @@ import type { ReportOutputFormat } from "./output-formats.js";
 import { formatReport } from "./output-formats.js";
 import type { RenderedPlot } from "./plots/build.js";
 import { rescoreExperiment } from "./rescore.js";
-import { formatRuntimeReport } from "./runtime.js";
+import { runtimeReport } from "./runtime.js";
 import { SampleLoader } from "./samples.js";
 
 /** Everything `m1 report` does, without the command-line parsing (tests call it directly). */
@@ -271,7 +271,9 @@ export async function runReport(request: ReportRequest): Promise<ReportResult> {
   let stdout: string;
   if (comparison) stdout = comparisonText(comparison, request.format);
   else if (request.runtime) {
-    stdout = formatRuntimeReport(request.format, experiments, loader, request.by);
+    const runtime = runtimeReport(request.format, experiments, loader, request.by);
+    warnings.push(...runtime.warnings);
+    stdout = runtime.stdout;
   } else if (domainRows) stdout = formatDomainAccuracy(domainRows, request.format);
   else if (adaptiveWanted) stdout = adaptiveText(sections!, request, request.format);
   else {

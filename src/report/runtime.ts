@@ -131,8 +131,13 @@ export function experimentRuntime(experiment: ReportExperiment, loader: SampleLo
   const seconds = log ? runLogSeconds(log) : null;
   const totals = recordTotals(experiment, loader);
   const notes: string[] = [];
-  if (!log) notes.push("no log.txt");
-  else if (seconds === null) notes.push("log.txt has no end (still running, or stopped)");
+  if (!log) {
+    notes.push(
+      experiment.origin.kind === "store"
+        ? "no runtime record: no sessions in the store (run before it kept them) and no log.txt"
+        : "no runtime record: no log.txt (m1 writes the time there only)",
+    );
+  } else if (seconds === null) notes.push("log.txt has no end (still running, or stopped)");
   if (log && log.resumedAt.length > 0) {
     notes.push(`resumed ${log.resumedAt.length} time(s): log.txt's Script runtime`);
   }
@@ -166,7 +171,10 @@ function cell(value: string | number | null): string {
   return value === null ? "" : String(value);
 }
 
-/** Every row, then the total: time, samples and tokens summed over the rows that know them. */
+/**
+ * Every row, then the total: time, samples and tokens summed over the rows that know a time (no
+ * total when none does: the report warns instead).
+ */
 function formatRuntimeMarkdown(rows: readonly RuntimeRow[]): string {
   const known = rows.filter((r) => r.runtime_seconds !== null);
   const seconds = known.reduce((sum, r) => sum + r.runtime_seconds!, 0);
@@ -183,7 +191,7 @@ function formatRuntimeMarkdown(rows: readonly RuntimeRow[]): string {
     r.from ?? "",
     r.note,
   ]);
-  if (rows.length > 1) {
+  if (rows.length > 1 && known.length > 0) {
     lines.push([
       `total (${known.length} of ${rows.length} with a time)`,
       "",
@@ -237,26 +245,80 @@ function formatRuntimeDelimited(rows: readonly RuntimeRow[], delimiter: "," | "\
   return `${lines.join("\n")}\n`;
 }
 
-export function formatRuntimeReport(
+/**
+ * `--format paper`: m1's gather_time as it printed it: one row per log.txt (`path`, `exp_name`,
+ * `runtime` as the log's first `Script runtime:` line says it, `NA` without one: a run that
+ * never ended), sorted by exp_name. gather_time finds experiments by their log.txt, so one without
+ * is left out (a warning names it), and a tree with none is refused, as gather_time refuses it.
+ */
+function formatGatherTime(experiments: readonly ReportExperiment[], warnings: string[]): string {
+  const lines = ["path\texp_name\truntime"];
+  const missing: string[] = [];
+  for (const experiment of experiments) {
+    const path = join(experiment.versionDir, LOG_FILE_NAME);
+    const log = readRunLog(path);
+    if (!log) {
+      missing.push(experiment.label);
+      continue;
+    }
+    const runtime =
+      log.scriptRuntimeSeconds === null ? "NA" : formatRuntime(log.scriptRuntimeSeconds);
+    lines.push(
+      [join(dirname(experiment.metricsPath), LOG_FILE_NAME), experiment.expName, runtime].join(
+        "\t",
+      ),
+    );
+  }
+  if (lines.length === 1) {
+    throw new InputError(
+      `no log.txt in any of the ${experiments.length} experiment(s): m1's gather_time has nothing to list`,
+      { field: "--format" },
+      "drop --format paper: the other formats also read the time our store records per process",
+    );
+  }
+  if (missing.length > 0) {
+    warnings.push(
+      `left out of gather_time's table (no log.txt, as gather_time leaves them out): ${missing.join(", ")}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Experiments sorted by m1's exp_name (stable: discovery order among equal names). */
+function byExpName(experiments: readonly ReportExperiment[]): ReportExperiment[] {
+  return [...experiments].sort((a, b) =>
+    a.expName < b.expName ? -1 : a.expName > b.expName ? 1 : 0,
+  );
+}
+
+export interface RuntimeReport {
+  stdout: string;
+  /** One line each: experiments without a runtime record, or left out. */
+  warnings: string[];
+}
+
+export function runtimeReport(
   format: ReportOutputFormat,
   experiments: readonly ReportExperiment[],
   loader: SampleLoader,
   by?: SweepParameter,
-): string {
-  const ordered =
-    format === "tsv" && !by
-      ? [...experiments].sort((a, b) =>
-          a.expName < b.expName ? -1 : a.expName > b.expName ? 1 : 0,
-        )
-      : orderedExperiments(experiments, by);
+): RuntimeReport {
+  const warnings: string[] = [];
   if (format === "paper") {
-    throw new InputError(
-      "--format paper is the paper's accuracy table; --runtime prints md, csv, tsv or json",
-      { field: "--format" },
-      "drop --format paper, or run the two reports one at a time",
+    return { stdout: formatGatherTime(byExpName(experiments), warnings), warnings };
+  }
+  const ordered =
+    format === "tsv" && !by ? byExpName(experiments) : orderedExperiments(experiments, by);
+  const rows = runtimeRows(ordered, loader);
+  if (rows.length > 0 && rows.every((r) => r.runtime_seconds === null)) {
+    warnings.push(
+      `no runtime records: none of the ${rows.length} experiment(s) has sessions in a store or a log.txt with an end (the note column says why, per experiment)`,
     );
   }
-  const rows = runtimeRows(ordered, loader);
+  return { stdout: formatRuntimeRows(format, rows), warnings };
+}
+
+function formatRuntimeRows(format: Exclude<ReportOutputFormat, "paper">, rows: RuntimeRow[]) {
   switch (format) {
     case "json":
       return `${JSON.stringify(rows, null, 2)}\n`;

@@ -136,8 +136,11 @@ describe("experiment sessions", () => {
         generated_tokens: 24,
         samples_per_second: null,
         from: null,
-        note: "no log.txt",
+        note: "no runtime record: no sessions in the store (run before it kept them) and no log.txt",
       }),
+    ]);
+    expect(report.warnings).toEqual([
+      "no runtime records: none of the 1 experiment(s) has sessions in a store or a log.txt with an end (the note column says why, per experiment)",
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatRuntime } from "../../src/eval/m1-layout/run-log.js";
@@ -30,6 +30,7 @@ function tokensInResults(versionDir: string): number {
 }
 
 describe("runtimes of m1's own output trees (log.txt)", () => {
+  const copyDir = useTempDirs("m1-runtime-tree-");
   const BUDGETS = "250319-ablation-thinking_budget/m1-7B-1K";
   const WAITS = "250319-ablation-keep_thinking_below_budget-2048/m1-7B-1K";
 
@@ -85,14 +86,83 @@ describe("runtimes of m1's own output trees (log.txt)", () => {
     expect(total).toMatch(/^\| total \(5 of 5 with a time\) \| {2}\| 28:54:19 \| 55 \|/);
   });
 
-  it("refuses --runtime with --compare, --by domain or --format paper (one line, exit 2)", async () => {
+  it("prints exactly m1's gather_time table with --format paper (its Script runtime line, days dropped)", async () => {
+    const result = await runCli(["report", M1_OUTPUTS, "--runtime", "--format", "paper"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    const log = (dir: string) => join(M1_OUTPUTS, dir, "version_0", "log.txt");
+    expect(result.stdout).toBe(
+      [
+        "path\texp_name\truntime",
+        `${log(`${WAITS}/keep_thinking_below_budget_0`)}\tkeep_thinking_below_budget_0\t00:05:00`,
+        `${log(`${WAITS}/keep_thinking_below_budget_2`)}\tkeep_thinking_below_budget_2\t02:10:45`,
+        `${log(`${BUDGETS}/thinking_buget_128`)}\tthinking_buget_128\t00:04:23`,
+        // m1's line for a run of 1 day 02:03:04, as gather_time reads it.
+        `${log(`${BUDGETS}/thinking_buget_2048`)}\tthinking_buget_2048\t02:03:04`,
+        `${log(`${BUDGETS}/thinking_buget_512`)}\tthinking_buget_512\t00:31:07`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says which experiments have no runtime record: NA for a log without an end, none without log.txt", async () => {
+    const tree = join(copyDir(), "m1-outputs");
+    cpSync(M1_OUTPUTS, tree, { recursive: true });
+    rmSync(join(tree, BUDGETS, "thinking_buget_128", "version_0", "log.txt"));
+    // A run that never ended: m1 wrote only its start.
+    writeFileSync(
+      join(tree, BUDGETS, "thinking_buget_512", "version_0", "log.txt"),
+      "Start time: 2025-03-19 10:05:00\n",
+    );
+
+    const paper = await runCli(["report", tree, "--runtime", "--format", "paper"]);
+    expect(paper.code).toBe(0);
+    const rows = paper.stdout.trimEnd().split("\n").slice(1);
+    expect(rows.map((line) => line.split("\t").slice(1))).toEqual([
+      ["keep_thinking_below_budget_0", "00:05:00"],
+      ["keep_thinking_below_budget_2", "02:10:45"],
+      ["thinking_buget_2048", "02:03:04"],
+      ["thinking_buget_512", "NA"],
+    ]);
+    expect(paper.stderr.trim()).toBe(
+      `m1: warning: left out of gather_time's table (no log.txt, as gather_time leaves them out): ${BUDGETS}/thinking_buget_128/version_0`,
+    );
+
+    const json = await runReport({ directories: [tree], format: "json", runtime: true });
+    const notes = Object.fromEntries(
+      (JSON.parse(json.stdout) as RuntimeRow[]).map((row) => [row.exp_name, [row.from, row.note]]),
+    );
+    expect(notes).toMatchObject({
+      thinking_buget_128: [null, "no runtime record: no log.txt (m1 writes the time there only)"],
+      thinking_buget_512: [null, "log.txt has no end (still running, or stopped)"],
+      thinking_buget_2048: ["log.txt", ""],
+    });
+    expect(json.warnings).toEqual([]);
+
+    for (const dir of readdirSync(tree, { recursive: true, encoding: "utf8" })) {
+      if (dir.endsWith("log.txt")) rmSync(join(tree, dir));
+    }
+    const none = await runCli(["report", tree, "--runtime"]);
+    expect(none.code).toBe(0);
+    expect(none.stdout).not.toContain("| total");
+    expect(none.stderr.trim()).toBe(
+      "m1: warning: no runtime records: none of the 5 experiment(s) has sessions in a store or a log.txt with an end (the note column says why, per experiment)",
+    );
+    const refused = await runCli(["report", tree, "--runtime", "--format", "paper"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr.trim().split("\n")).toEqual([
+      "m1: error: --format: no log.txt in any of the 5 experiment(s): m1's gather_time has nothing to list (fix: drop --format paper: the other formats also read the time our store records per process)",
+    ]);
+  });
+
+  it("refuses --runtime with --compare or --by domain (one line, exit 2)", async () => {
     const cases: Array<[string[], string]> = [
       [
         ["--compare", "thinking_buget_128", "thinking_buget_512"],
         "--runtime: --runtime and --compare print different reports",
       ],
       [["--by", "domain"], "--by: --runtime tabulates time per experiment, not per domain"],
-      [["--format", "paper"], "--format: --format paper is the paper's accuracy table"],
     ];
     for (const [flags, message] of cases) {
       const result = await runCli(["report", M1_OUTPUTS, "--runtime", ...flags]);

@@ -132,6 +132,7 @@ export function registerReport(program: Command): void {
         "  m1 report outputs/study --compare budget_1024 budget_4096\n" +
         "  m1 report outputs/study --by domain --domains eval.domains.json   accuracy per MeSH domain\n" +
         "  m1 report outputs/study --runtime            wall time, samples/s, tokens/s\n" +
+        "  m1 report m1-results --runtime --format paper   m1's gather_time TSV, as it printed it\n" +
         "  m1 report outputs/study --plot plots --html report.html\n" +
         "  m1 report outputs/study --compute --plot plots  strategies on one compute axis\n" +
         "  m1 report outputs/study --calibration        do settled probes or clear votes predict right answers?",
