@@ -1,7 +1,14 @@
 import { copyFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EvalStore, STORE_FILE_NAME, type StoredSample } from "../../src/eval/store/index.js";
+import Database from "better-sqlite3";
+import {
+  EvalStore,
+  STORE_FILE_NAME,
+  STORE_SCHEMA_VERSION,
+  type StoredDraw,
+  type StoredSample,
+} from "../../src/eval/store/index.js";
 import type { RuntimeRow } from "../../src/report/runtime.js";
 import { runReport } from "../../src/report/run-report.js";
 import { temporaryDirectory } from "../fixtures/report/outputs.js";
@@ -72,6 +79,22 @@ function sample(index: number, change: Partial<StoredSample> = {}): StoredSample
   };
 }
 
+/** One of a question's n samples, as the vote's draws are stored. */
+function draw(
+  sampleIndex: number,
+  drawIndex: number,
+  change: Partial<StoredDraw> = {},
+): StoredDraw {
+  const {
+    question_key: _key,
+    source: _source,
+    vote_share: _share,
+    compute_tokens: _compute,
+    ...rest
+  } = sample(sampleIndex);
+  return { ...rest, draw_index: drawIndex, seed: 42 + drawIndex, ...change };
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("experiment sessions", () => {
@@ -120,6 +143,51 @@ describe("experiment sessions", () => {
     expect(second.experimentSessions(1).map((session) => session.session_index)).toEqual([0, 1]);
     second.close();
     first.db.close();
+  });
+
+  it("count every draw's tokens with n samples per question, and the question once", () => {
+    using store = newStore();
+    store.beginSession(1);
+    // Question 0: three draws (one of them from the cache), then the vote's row, which repeats
+    // the winning draw's tokens.
+    store.recordDraw(draw(0, 0, { num_gen_tokens: 100 }));
+    store.recordDraw(draw(0, 1, { num_gen_tokens: 200, cached: true }));
+    store.recordDraw(draw(0, 2, { num_gen_tokens: 300 }));
+    store.recordSample(sample(0, { num_gen_tokens: 100, vote_share: 2 / 3, compute_tokens: 600 }));
+    // Question 1: a draw failed, so the question did.
+    store.recordDraw(draw(1, 0, { num_gen_tokens: 50 }));
+    store.recordDraw(draw(1, 1, { error: "HTTP 503", num_gen_tokens: null, correct: null }));
+    store.recordSample(sample(1, { error: "1 of 2 samples failed: HTTP 503", correct: null }));
+    store.flush();
+    expect(store.experimentSessions(1)[0]).toMatchObject({
+      answered: 1,
+      cached: 0,
+      failed: 1,
+      generated_tokens: 100 + 300 + 50,
+    });
+  });
+
+  it("are added to a version-3 store by its upgrade (3 -> 4); a reader leaves it as it is", () => {
+    const created = newStore();
+    const path = created.path;
+    created.close();
+    const before = new Database(path);
+    before.exec("DROP TABLE experiment_sessions");
+    before.exec("UPDATE store_meta SET value = '3' WHERE key = 'schema_version'");
+    before.close();
+
+    using reader = EvalStore.open(path, { readonly: true });
+    expect(reader.experimentSessions(1)).toEqual([]);
+    using writer = EvalStore.open(path);
+    expect(
+      writer.db.prepare("SELECT value FROM store_meta WHERE key = 'schema_version'").pluck().get(),
+    ).toBe(String(STORE_SCHEMA_VERSION));
+    expect(STORE_SCHEMA_VERSION).toBe(4);
+    expect(writer.listExperiments()).toHaveLength(1);
+    writer.beginSession(1);
+    writer.recordSample(sample(0));
+    writer.endSession(1, "finished");
+    expect(writer.experimentSessions(1)).toMatchObject([{ answered: 1, outcome: "finished" }]);
   });
 
   it("leave a store from before sessions readable: the report has no time for its experiments", async () => {
