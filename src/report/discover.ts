@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { InputError } from "../errors.js";
 import { EvalStore, STORE_FILE_NAME } from "../eval/store/index.js";
 import type { ReportExperiment } from "./experiments.js";
-import { adaptiveSetupOf, naturalCompare } from "./experiments.js";
+import { adaptiveSetupOf, naturalCompare, storedExperimentFields } from "./experiments.js";
 import { METRICS_FILE_NAME } from "../eval/m1-layout/paths.js";
 import { numberSetting, readVersionDirectory, stringSetting } from "../eval/m1-layout/read.js";
 
@@ -72,12 +72,7 @@ function storeExperiments(
       versionDir,
       expName: basename(experiment.exp_dir),
       metricsPath: join(givenAsTyped, relative(givenDir, versionDir), METRICS_FILE_NAME),
-      model: experiment.model,
-      thinkingBudget: experiment.thinking_budget,
-      waitRounds: experiment.wait_rounds,
-      seed: experiment.seed,
-      status: experiment.status,
-      samplesPerQuestion: experiment.samples_per_question,
+      ...storedExperimentFields(experiment),
       adaptive: adaptiveSetupOf(experiment.config),
       sources: store.sourceCounts(experiment.id),
       origin: { kind: "store", storePath, experimentId: experiment.id },

@@ -45,6 +45,28 @@ export interface AdaptiveSetup {
   loopCutoff: { ngram: number; repeats: number } | null;
 }
 
+/** The store's columns a report experiment is built from, whoever reads the store. */
+export interface StoredExperimentSetup {
+  model: string;
+  thinking_budget: number;
+  wait_rounds: number;
+  seed: number;
+  status: ReportExperiment["status"];
+  samples_per_question: number;
+}
+
+/** The fields of a report experiment that come straight from the store's experiment row. */
+export function storedExperimentFields(experiment: StoredExperimentSetup) {
+  return {
+    model: experiment.model,
+    thinkingBudget: experiment.thinking_budget,
+    waitRounds: experiment.wait_rounds,
+    seed: experiment.seed,
+    status: experiment.status,
+    samplesPerQuestion: experiment.samples_per_question,
+  };
+}
+
 /** The adaptive setup recorded in an experiment's config (ours; m1's configs have none). */
 export function adaptiveSetupOf(config: Record<string, unknown>): AdaptiveSetup {
   const whole = (value: unknown) =>

@@ -3,6 +3,7 @@ import type { SourceCounts, StoreQueries } from "../eval/store/index.js";
 import { averageAccuracy, sourceAccuracy, type SourceAccuracy } from "../report/accuracy.js";
 import {
   adaptiveSetupOf,
+  storedExperimentFields,
   strategyOf,
   type AdaptiveSetup,
   type ReportExperiment,
@@ -61,12 +62,7 @@ function asReportExperiment(
     versionDir: experiment.name,
     expName: experiment.name,
     metricsPath: "",
-    model: experiment.model,
-    thinkingBudget: experiment.thinking_budget,
-    waitRounds: experiment.wait_rounds,
-    seed: experiment.seed,
-    status: experiment.status,
-    samplesPerQuestion: experiment.samples_per_question,
+    ...storedExperimentFields(experiment),
     adaptive,
     sources: [],
     // One database: question keys pair questions across all its experiments.

@@ -8,15 +8,16 @@ import type { DrawVote, StoredProbe, StoredSample } from "../store/index.js";
  * files m1 wrote (a stop reason from `thinking_finish_reason`, how the answer was read by
  * scoring `response_text` again).
  */
-export interface AdaptiveFields {
-  stopped_by: StopReason | null;
-  probe_answers: StoredProbe[] | null;
-  probe_tokens_total: number | null;
-  decided_by: AnswerDecision | null;
-  choice: string | null;
-  vote_share: number | null;
-  compute_tokens: number | null;
-}
+export type AdaptiveFields = Pick<
+  StoredSample,
+  | "stopped_by"
+  | "probe_answers"
+  | "probe_tokens_total"
+  | "decided_by"
+  | "choice"
+  | "vote_share"
+  | "compute_tokens"
+>;
 
 const STOP_REASONS: readonly StopReason[] = ["model", "budget", "converged", "loop"];
 

@@ -258,6 +258,29 @@ const GENERATION_COLUMNS = [
   { name: "evaluated_tokens", type: "INTEGER" },
 ] as const satisfies readonly StoreColumn[];
 
+/** The answer as scoring read it (m1's fields), in samples and draws alike. */
+const EXTRACTED_COLUMNS = [
+  { name: "extracted_answer", type: "TEXT" },
+  { name: "huatuo_extracted_answer", type: "TEXT" },
+  { name: "scored_huatuo_extracted_answer", type: "TEXT" },
+] as const satisfies readonly StoreColumn[];
+
+/** How a generation ended up: scored, failed, cached, when and how long. */
+const OUTCOME_COLUMNS = [
+  { name: "correct", type: "INTEGER" },
+  { name: "error", type: "TEXT" },
+  { name: "cached", type: "INTEGER NOT NULL DEFAULT 0" },
+  { name: "started_at", type: "TEXT NOT NULL" },
+  { name: "elapsed_ms", type: "REAL NOT NULL" },
+] as const satisfies readonly StoreColumn[];
+
+/** Why thinking ended and the answer probes (version 3). */
+const PROBE_COLUMNS = [
+  { name: "stopped_by", type: "TEXT" },
+  { name: "probe_answers_json", type: "TEXT" },
+  { name: "probe_tokens_total", type: "INTEGER" },
+] as const satisfies readonly StoreColumn[];
+
 export const SAMPLE_COLUMNS = [
   {
     name: "experiment_id",
@@ -272,18 +295,10 @@ export const SAMPLE_COLUMNS = [
   },
   { name: "source", type: "TEXT NOT NULL" },
   ...GENERATION_COLUMNS,
-  { name: "extracted_answer", type: "TEXT" },
-  { name: "huatuo_extracted_answer", type: "TEXT" },
-  { name: "scored_huatuo_extracted_answer", type: "TEXT" },
-  { name: "correct", type: "INTEGER" },
-  { name: "error", type: "TEXT" },
-  { name: "cached", type: "INTEGER NOT NULL DEFAULT 0" },
-  { name: "started_at", type: "TEXT NOT NULL" },
-  { name: "elapsed_ms", type: "REAL NOT NULL" },
+  ...EXTRACTED_COLUMNS,
+  ...OUTCOME_COLUMNS,
   // Version 3 (added at the end, where ALTER TABLE puts them).
-  { name: "stopped_by", type: "TEXT" },
-  { name: "probe_answers_json", type: "TEXT" },
-  { name: "probe_tokens_total", type: "INTEGER" },
+  ...PROBE_COLUMNS,
   { name: "decided_by", type: "TEXT" },
   { name: "choice", type: "TEXT" },
   { name: "vote_share", type: "REAL" },
@@ -301,19 +316,11 @@ export const DRAW_COLUMNS = [
   { name: "draw_index", type: "INTEGER NOT NULL" },
   { name: "seed", type: "INTEGER NOT NULL" },
   ...GENERATION_COLUMNS,
-  { name: "stopped_by", type: "TEXT" },
-  { name: "probe_answers_json", type: "TEXT" },
-  { name: "probe_tokens_total", type: "INTEGER" },
-  { name: "extracted_answer", type: "TEXT" },
-  { name: "huatuo_extracted_answer", type: "TEXT" },
-  { name: "scored_huatuo_extracted_answer", type: "TEXT" },
+  ...PROBE_COLUMNS,
+  ...EXTRACTED_COLUMNS,
   { name: "choice", type: "TEXT" },
   { name: "decided_by", type: "TEXT" },
-  { name: "correct", type: "INTEGER" },
-  { name: "error", type: "TEXT" },
-  { name: "cached", type: "INTEGER NOT NULL DEFAULT 0" },
-  { name: "started_at", type: "TEXT NOT NULL" },
-  { name: "elapsed_ms", type: "REAL NOT NULL" },
+  ...OUTCOME_COLUMNS,
 ] as const satisfies readonly StoreColumn[];
 
 export const SESSION_COLUMNS = [
