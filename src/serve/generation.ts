@@ -94,8 +94,7 @@ export async function runGeneration(
       const results = await run.all();
       const body = completionBody(dialect, head, results, request.n, resolved.applied);
       recordUsage(gateway, dialect, results, request.n, started, false);
-      response.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-      response.end(JSON.stringify(body));
+      writeJson(response, 200, body);
       return { status: 200 };
     }
     return await stream(gateway, dialect, head, run, request, response, started);
@@ -107,6 +106,25 @@ export async function runGeneration(
     clearTimeout(timer);
     response.off("close", onClose);
   }
+}
+
+/**
+ * A whole JSON response in one write: with its length known, Node sends the head and the body
+ * together instead of chunked framing (a writev of head, chunk size, body and terminator).
+ */
+export function writeJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
 }
 
 /**

@@ -211,7 +211,7 @@ function parseBody<S extends z.ZodObject>(schema: S, body: unknown): z.output<S>
     );
   }
   const raw = body as Record<string, unknown>;
-  checkUnknownKeys(raw, Object.keys(schema.shape));
+  checkUnknownKeys(raw, keysOf(schema));
   for (const { key, harmless, fix } of UNSUPPORTED) {
     if (!harmless(raw[key])) {
       throw invalidRequest(
@@ -226,11 +226,29 @@ function parseBody<S extends z.ZodObject>(schema: S, body: unknown): z.output<S>
   return parsed.data;
 }
 
+interface BodyKeys {
+  known: readonly string[];
+  /** The known keys and the unsupported ones, which are checked apart. */
+  accepted: ReadonlySet<string>;
+}
+
+/** Per schema, built once: every request checks its keys against them. */
+const bodyKeys = new WeakMap<z.ZodObject, BodyKeys>();
+
+function keysOf(schema: z.ZodObject): BodyKeys {
+  let keys = bodyKeys.get(schema);
+  if (!keys) {
+    const known = Object.keys(schema.shape);
+    keys = { known, accepted: new Set([...known, ...UNSUPPORTED.map(({ key }) => key)]) };
+    bodyKeys.set(schema, keys);
+  }
+  return keys;
+}
+
 /** Ignore what other clients send, but not a typo of one of our keys. */
-function checkUnknownKeys(raw: Record<string, unknown>, known: readonly string[]): void {
-  const knownSet = new Set([...known, ...UNSUPPORTED.map(({ key }) => key)]);
+function checkUnknownKeys(raw: Record<string, unknown>, { known, accepted }: BodyKeys): void {
   for (const key of Object.keys(raw)) {
-    if (knownSet.has(key)) continue;
+    if (accepted.has(key)) continue;
     const near = closestName(key, known);
     if (near !== undefined && near !== key) {
       throw invalidRequest(

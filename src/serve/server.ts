@@ -8,7 +8,7 @@ import { fitContext } from "../engine/context-fit.js";
 import { NO_THINKING_FORMAT, type ThinkingFormat } from "../engine/thinking-formats.js";
 import { ApiError, invalidRequest, shuttingDown, toApiError, unauthorized } from "./api-error.js";
 import type { RequestDefaults } from "./config.js";
-import { runGeneration, type Gateway } from "./generation.js";
+import { runGeneration, writeJson, type Gateway } from "./generation.js";
 import { defaultRequest } from "./parameters.js";
 import { ServeMetrics, type Endpoint } from "./metrics.js";
 import { parseChatRequest, parseTextRequest, type GenerationRequest } from "./request-schema.js";
@@ -88,7 +88,9 @@ export function buildServeApp(options: ServeOptions): ServeApp {
   });
 
   const corsOrigins = new Set(options.corsOrigins ?? []);
-  app.addHook("onRequest", async (request, reply) => {
+  // Hooks take `done` rather than being async: every request passes them, and a promise per hook
+  // per request is measurable under load (bench:serve). A hook that answers does not call `done`.
+  app.addHook("onRequest", (request, reply, done) => {
     const origin = request.headers.origin;
     if (origin && (corsOrigins.has("*") || corsOrigins.has(origin))) {
       // On the raw response: generation routes write it themselves.
@@ -96,32 +98,41 @@ export function buildServeApp(options: ServeOptions): ServeApp {
       reply.raw.setHeader("vary", "origin");
       if (request.method === "OPTIONS") {
         // A browser's preflight: no credentials are sent with it, so it is answered before auth.
-        return reply
+        reply
           .code(204)
           .header("access-control-allow-methods", "GET, POST, OPTIONS")
           .header("access-control-allow-headers", "authorization, content-type")
           .header("access-control-max-age", "600")
           .send();
+        return;
       }
     }
     if (draining) {
       reply.header("connection", "close");
       if (endpointOf(request.url) === "health") {
-        return reply.code(503).send({ status: "draining" });
+        reply.code(503).send({ status: "draining" });
+        return;
       }
-      return sendError(reply, shuttingDown());
+      sendError(reply, shuttingDown());
+      return;
     }
     if (options.apiKey && endpointOf(request.url) !== "health") {
       const problem = checkBearer(request.headers.authorization, options.apiKey);
-      if (problem) return sendError(reply, unauthorized(problem));
+      if (problem) {
+        sendError(reply, unauthorized(problem));
+        return;
+      }
     }
+    done();
   });
 
   // Generation requests count themselves (their outcome includes clients that went away).
   const countedByHandler = new WeakSet<object>();
-  app.addHook("onResponse", async (request, reply) => {
-    if (countedByHandler.has(request.raw)) return;
-    metrics.requests.inc({ endpoint: endpointOf(request.url), status: String(reply.statusCode) });
+  app.addHook("onResponse", (request, reply, done) => {
+    if (!countedByHandler.has(request.raw)) {
+      metrics.requests.inc({ endpoint: endpointOf(request.url), status: String(reply.statusCode) });
+    }
+    done();
   });
 
   app.setErrorHandler((error, _request, reply) => sendError(reply, fastifyError(error, options)));
@@ -323,11 +334,7 @@ function writeError(response: ServerResponse, error: ApiError): void {
     response.end();
     return;
   }
-  response.writeHead(error.status, {
-    "content-type": "application/json; charset=utf-8",
-    ...error.headers,
-  });
-  response.end(JSON.stringify(error.toBody()));
+  writeJson(response, error.status, error.toBody(), error.headers);
 }
 
 /** Fastify's own errors (body too large, bad JSON) in OpenAI's shape. */
