@@ -16,14 +16,15 @@ export interface FlagSetting {
  * The options the user gave, as layers (one per option, so a message names the option). Text
  * becomes a number where the key holds numbers; anything else is left for the schema to judge,
  * so `--budget lots` is reported as the key's problem, in the same words as a config file's.
+ * Options not given become empty layers that offer their key, so a message that a key is
+ * missing names the option to add.
  */
 export function flagLayers(schema: z.ZodType, settings: readonly FlagSetting[]): ConfigLayer[] {
-  return settings
-    .filter((setting) => setting.value !== undefined)
-    .map(({ flag, key, value }) => ({
-      origin: { kind: "flag", flag },
-      values: { [key]: coerce(schema, key, value) },
-    }));
+  return settings.map(({ flag, key, value }) =>
+    value === undefined
+      ? { origin: { kind: "flag", flag }, values: {}, offers: key }
+      : { origin: { kind: "flag", flag }, values: { [key]: coerce(schema, key, value) } },
+  );
 }
 
 function coerce(schema: z.ZodType, key: string, value: unknown): unknown {

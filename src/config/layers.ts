@@ -22,6 +22,11 @@ export type FileOrigin = Extract<ConfigOrigin, { kind: "file" }>;
 export interface ConfigLayer {
   origin: ConfigOrigin;
   values: Record<string, unknown>;
+  /**
+   * With a flag's origin and no values: the top-level key that flag would have set, so a message
+   * about that key, unset, names the flag the user can add (`--probe-every`, not `probe_every`).
+   */
+  offers?: string;
 }
 
 export type KeyPath = readonly (string | number)[];
@@ -84,6 +89,8 @@ export function originOf(layers: readonly ConfigLayer[], path: KeyPath): ConfigO
       if (layer.origin.kind !== "defaults" && hasPath(layer.values, prefix)) return layer.origin;
     }
   }
+  const offered = layers.find((layer) => layer.offers !== undefined && layer.offers === path[0]);
+  if (offered && path.length === 1) return offered.origin;
   return layers.findLast((layer) => layer.origin.kind === "file")?.origin;
 }
 

@@ -529,6 +529,12 @@ const CASES: BadInputCase[] = [
       /^m1: error: --probe-every: 200 is above the thinking budget 100, so no probe would run \(fix: use e\.g\. --probe-every 64\)$/,
   },
   {
+    name: "early exit without answer probes (ask --early-exit-patience 2)",
+    args: () => ["ask", "hi", "--early-exit-patience", "2"],
+    error:
+      /^m1: error: --probe-every: early_exit_patience needs answer probes, but probe_every is not set \(fix: use e\.g\. --probe-every 64\)$/,
+  },
+  {
     name: "a loop cut-off out of range (ask --loop-cutoff 16,1)",
     args: () => ["ask", "hi", "--loop-cutoff", "16,1"],
     error:

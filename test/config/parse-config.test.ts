@@ -233,8 +233,20 @@ describe("parseConfig: values from flags name the flag", () => {
       { flag: "--name", key: "name", value: "007" },
       { flag: "--keep", key: "keep", value: undefined },
     ]);
-    expect(layers).toHaveLength(2);
-    expect(parseConfig(schema, layers)).toMatchObject({ max_new_tokens: 64, name: "007" });
+    expect(layers.filter((layer) => Object.keys(layer.values).length > 0)).toHaveLength(2);
+    const parsed = parseConfig(schema, layers);
+    expect(parsed).toMatchObject({ max_new_tokens: 64, name: "007" });
+    expect(parsed.keep).toBeUndefined();
+  });
+
+  it("names the flag to add when the key it sets is missing, not the key", () => {
+    const needsModel = z.object({ model_path: z.string().min(1) }).strict();
+    const given = flagLayers(needsModel, [
+      { flag: "--model", key: "model_path", value: undefined },
+    ]);
+    expect(messageOf(() => parseConfig(needsModel, given))).toMatch(/^--model: /);
+    const none = flagLayers(needsModel, []);
+    expect(messageOf(() => parseConfig(needsModel, none))).toMatch(/^model_path: /);
   });
 });
 
