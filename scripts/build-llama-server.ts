@@ -11,7 +11,7 @@
  * version: a present binary built from the same commit is kept and nothing is printed. The build
  * runs in a temporary folder and the binary is moved into place by one rename, so a failed or
  * killed build leaves no half binary; a second process arriving meanwhile waits for the first one
- * (a lock folder naming its pid, taken over when that pid is gone). Missing tools (git, cmake,
+ * (m1's process lock, taken over when its holder is gone). Missing tools (git, cmake,
  * ninja, g++) are installed from Debian packages when we are root with apt-get; otherwise the
  * script says what to install and the real-server tests skip (they fail under CI=true).
  *
@@ -36,6 +36,7 @@ import {
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { tryLock } from "../src/io/process-lock.js";
 import { m1CacheDir } from "../src/paths.js";
 
 /** Where node-llama-cpp keeps the llama.cpp source it was built from, and which release it is. */
@@ -220,44 +221,27 @@ function run(
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Take the build lock (a folder: mkdir is atomic) or wait for its holder. Resolves to a release
- * function, or to undefined when another process built the binary while we waited.
+ * Take the build lock (m1's process lock: a holder that died mid-build does not keep it) or wait
+ * for its holder. Resolves to a release function, or to undefined when another process built the
+ * binary while we waited.
  */
 async function takeLock(
-  lockDir: string,
+  lockPath: string,
   done: () => boolean,
   log: (line: string) => void,
 ): Promise<(() => void) | undefined> {
   let announced = false;
   for (;;) {
     if (done()) return undefined;
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, "owner"), String(process.pid));
-      return () => rmSync(lockDir, { recursive: true, force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const owner = Number.parseInt(readFileOr(join(lockDir, "owner"), ""), 10);
-    if (Number.isInteger(owner) && !isAlive(owner)) {
-      // Its holder died mid-build (its temporary folder went with it): take over.
-      rmSync(lockDir, { recursive: true, force: true });
-      continue;
-    }
-    if (!announced && Number.isInteger(owner)) {
-      log(`waiting for another process (pid ${owner}) that is building llama-server...`);
+    const attempt = tryLock(lockPath);
+    if ("held" in attempt) return () => attempt.held.release();
+    if (!announced) {
+      log(
+        `waiting for another process (pid ${attempt.holder.pid}) that is building llama-server...`,
+      );
       announced = true;
     }
     await sleep(2000);
@@ -306,7 +290,11 @@ export async function ensureLlamaServer(
   }
 
   mkdirSync(dirname(installDir), { recursive: true });
-  const release = await takeLock(`${installDir}.lock`, () => isBuilt(source, installDir), log);
+  const release = await takeLock(
+    `${installDir}.build-lock`,
+    () => isBuilt(source, installDir),
+    log,
+  );
   if (!release) return { status: "present", path: binary };
   const workDir = mkdtempSync(join(tmpdir(), "m1-llama-server-build-"));
   const logFile = join(workDir, "build.log");
