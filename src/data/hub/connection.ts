@@ -1,5 +1,5 @@
 import { HubApiError } from "@huggingface/hub";
-import { InputError, M1Error } from "../../errors.js";
+import { CancelledError, InputError, M1Error } from "../../errors.js";
 
 /** A hub call that failed for a reason outside the user's input: network, server, corrupt bytes. */
 export class HubDownloadError extends M1Error {
@@ -96,4 +96,27 @@ export function describeHubFailure(
     ),
     retryable: true,
   };
+}
+
+/**
+ * Run a hub call until it succeeds, fails for a reason another attempt cannot mend, or `attempts`
+ * run out (waiting `delayMs` x the attempt number in between); what it throws is the user's error
+ * from `describeHubFailure`. A cancel is thrown as a cancel.
+ */
+export async function withHubRetries<T>(
+  call: () => Promise<T>,
+  what: string,
+  context: { repo: string; revision?: string; writing?: boolean; signal?: AbortSignal },
+  retry: { attempts: number; delayMs: number },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (context.signal?.aborted) throw new CancelledError(`${what}: cancelled`);
+      const failure = describeHubFailure(error, what, context);
+      if (!failure.retryable || attempt >= retry.attempts) throw failure.error;
+      await new Promise((resolve) => setTimeout(resolve, retry.delayMs * attempt));
+    }
+  }
 }

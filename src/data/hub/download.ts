@@ -8,10 +8,10 @@ import {
   HubApiError,
   type FileDownloadInfoOutput,
 } from "@huggingface/hub";
-import { CancelledError, InputError, M1Error } from "../../errors.js";
+import { InputError, M1Error } from "../../errors.js";
 import {
-  describeHubFailure,
   HubDownloadError,
+  withHubRetries,
   repoDesignation,
   type HubConnection,
 } from "./connection.js";
@@ -96,19 +96,17 @@ export async function downloadHubFile(request: HubFileRequest): Promise<HubFileR
   if (request.force) rmSync(partial, { force: true });
   const what = `cannot download ${request.file} from ${request.repo}`;
   const attempts = request.attempts ?? 3;
-  let info: FileDownloadInfoOutput | undefined;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      info ??= await resolveFile(request);
-      await fetchRemainder(request, info, partial);
-      break;
-    } catch (error) {
-      if (request.signal?.aborted) throw new CancelledError("download cancelled");
-      const failure = describeHubFailure(error, what, request);
-      if (!failure.retryable || attempt >= attempts) throw failure.error;
-      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
-    }
-  }
+  let resolved: FileDownloadInfoOutput | undefined;
+  const info = await withHubRetries(
+    async () => {
+      resolved ??= await resolveFile(request);
+      await fetchRemainder(request, resolved, partial);
+      return resolved;
+    },
+    what,
+    request,
+    { attempts, delayMs: 250 },
+  );
   const expected = { ...hashesFromEtag(info.etag), ...request.expected };
   const hashes = await hashFile(partial);
   const mismatch = hashMismatch(hashes, expected);

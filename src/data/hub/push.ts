@@ -7,6 +7,7 @@ import {
   checkRepoId,
   describeHubFailure,
   repoDesignation,
+  withHubRetries,
   type HubConnection,
 } from "./connection.js";
 import { hashFile } from "./download.js";
@@ -123,7 +124,7 @@ export async function pushFiles(request: PushRequest): Promise<PushResult> {
       pending.length > batch
         ? `${request.title} (${Math.floor(start / batch) + 1}/${Math.ceil(pending.length / batch)})`
         : request.title;
-    await commitWithRetries(
+    await withHubRetries(
       () =>
         uploadFiles({
           repo: designation,
@@ -134,30 +135,14 @@ export async function pushFiles(request: PushRequest): Promise<PushResult> {
           abortSignal: request.signal,
         }),
       `cannot push to ${repo}`,
-      context,
+      { ...context, signal: request.signal },
+      { attempts: 3, delayMs: 500 },
     );
     commits++;
     uploaded.push(...files.map((file) => file.path));
     request.onProgress?.(uploaded.length, pending.length);
   }
   return { repo, url, created, uploaded, unchanged, commits };
-}
-
-async function commitWithRetries(
-  commit: () => Promise<unknown>,
-  what: string,
-  context: { repo: string; writing: boolean },
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await commit();
-      return;
-    } catch (error) {
-      const failure = describeHubFailure(error, what, context);
-      if (!failure.retryable || attempt >= 3) throw failure.error;
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-    }
-  }
 }
 
 /**
