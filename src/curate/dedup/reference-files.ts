@@ -125,17 +125,6 @@ async function readFileTexts(
   });
 }
 
-/** Kept for callers with one field for every file. */
-export async function readReferenceTexts(
-  files: readonly string[],
-  field: string,
-): Promise<ReferenceTexts> {
-  return readReferences(
-    files.map((file) => ({ file })),
-    { defaultField: field },
-  );
-}
-
 function readJson(file: string): unknown {
   const text = readTextFile(
     file,
