@@ -139,21 +139,33 @@ async function checkContext(
 ): Promise<void> {
   // No known limit, nothing to count (over HTTP each count is a /tokenize call).
   if (!gateway.backend.contextLimit) return;
-  const budgetKey = resolved.applied.thinking ? "thinking_budget" : "max_completion_tokens";
   try {
-    await fitContext({
-      backend: gateway.backend,
-      prompts,
-      settings: [resolved.settings],
-      label: gateway.modelName,
-      budgetKey,
-      answerKey: "max_completion_tokens",
-      reserve: false,
-    });
+    await fitRequest(gateway.backend, gateway.modelName, resolved, prompts);
   } catch (error) {
-    if (error instanceof ConfigError) throw invalidRequest(error.message, error.key ?? budgetKey);
+    if (error instanceof ConfigError) throw invalidRequest(error.message, error.key ?? null);
     throw error;
   }
+}
+
+/**
+ * Check (never reserve) that `prompts` run with `resolved` fit the backend's sequences; a
+ * ConfigError names the request key to lower. At start-up for the defaults, then per request.
+ */
+export async function fitRequest(
+  backend: Backend,
+  label: string,
+  resolved: ResolvedRequest,
+  prompts: readonly string[],
+): Promise<void> {
+  await fitContext({
+    backend,
+    prompts,
+    settings: [resolved.settings],
+    label,
+    budgetKey: resolved.applied.thinking ? "thinking_budget" : "max_completion_tokens",
+    answerKey: "max_completion_tokens",
+    reserve: false,
+  });
 }
 
 /** The choices of one request, each on its own sequence once its slot is granted. */

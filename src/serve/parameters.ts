@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { BudgetForcingSettings } from "../engine/budget-forcing.js";
 import { M1_GENERATION_DEFAULTS } from "../engine/generation-settings.js";
-import type { ThinkingFormat } from "../engine/thinking-formats.js";
+import { NO_THINKING_FORMAT, type ThinkingFormat } from "../engine/thinking-formats.js";
 import { invalidRequest } from "./api-error.js";
 import type { RequestDefaults } from "./config.js";
 import type { GenerationRequest, ReasoningEffort } from "./request-schema.js";
@@ -44,6 +44,13 @@ export interface RequestContext {
   /** The format used by `thinking: false` (m1's baseline). */
   baselineFormat: ThinkingFormat;
   defaults: RequestDefaults;
+}
+
+export function requestContext(
+  thinkingFormat: ThinkingFormat,
+  defaults: RequestDefaults,
+): RequestContext {
+  return { thinkingFormat, baselineFormat: NO_THINKING_FORMAT, defaults };
 }
 
 export function resolveRequest(

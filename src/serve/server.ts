@@ -4,12 +4,11 @@ import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Backend } from "../backends/types.js";
 import { ConfigError } from "../errors.js";
-import { fitContext } from "../engine/context-fit.js";
-import { NO_THINKING_FORMAT, type ThinkingFormat } from "../engine/thinking-formats.js";
+import type { ThinkingFormat } from "../engine/thinking-formats.js";
 import { ApiError, invalidRequest, shuttingDown, toApiError, unauthorized } from "./api-error.js";
 import type { RequestDefaults } from "./config.js";
-import { runGeneration, writeJson, type Gateway } from "./generation.js";
-import { defaultRequest } from "./parameters.js";
+import { fitRequest, runGeneration, writeJson, type Gateway } from "./generation.js";
+import { defaultRequest, requestContext } from "./parameters.js";
 import { ServeMetrics, type Endpoint } from "./metrics.js";
 import { parseChatRequest, parseTextRequest, type GenerationRequest } from "./request-schema.js";
 import { CHAT_DIALECT, TEXT_DIALECT, type Dialect } from "./responses.js";
@@ -55,11 +54,7 @@ export function buildServeApp(options: ServeOptions): ServeApp {
     queue,
     metrics,
     modelName: options.modelName,
-    requests: {
-      thinkingFormat: options.thinkingFormat,
-      baselineFormat: NO_THINKING_FORMAT,
-      defaults: options.defaults,
-    },
+    requests: requestContext(options.thinkingFormat, options.defaults),
     requestTimeoutMs: options.requestTimeoutSeconds * 1000,
   };
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes });
@@ -281,20 +276,8 @@ async function makeRoom(options: ServeOptions): Promise<void> {
   const { backend } = options;
   const limit = backend.contextLimit;
   if (!limit) return;
-  const defaults = defaultRequest({
-    thinkingFormat: options.thinkingFormat,
-    baselineFormat: NO_THINKING_FORMAT,
-    defaults: options.defaults,
-  });
-  await fitContext({
-    backend,
-    prompts: [""],
-    settings: [defaults.settings],
-    label: options.modelName,
-    budgetKey: defaults.applied.thinking ? "thinking_budget" : "max_completion_tokens",
-    answerKey: "max_completion_tokens",
-    reserve: false,
-  });
+  const defaults = defaultRequest(requestContext(options.thinkingFormat, options.defaults));
+  await fitRequest(backend, options.modelName, defaults, [""]);
   await backend.reserveContext?.(limit.tokens);
 }
 

@@ -1,4 +1,4 @@
-import { M1_GENERATION_DEFAULTS } from "../engine/generation-settings.js";
+import { defaultRequest, requestContext } from "./parameters.js";
 import { REASONING_EFFORTS } from "./request-schema.js";
 import type { RunningServe } from "./server.js";
 
@@ -9,23 +9,17 @@ import type { RunningServe } from "./server.js";
 export function startLine(served: RunningServe): string {
   const { options, queue } = served;
   const defaults = options.defaults;
-  const budget =
-    defaults.thinking_budget ??
-    (defaults.reasoning_effort
-      ? `${defaults.reasoning_effort_budgets[defaults.reasoning_effort]} (reasoning_effort ${defaults.reasoning_effort})`
-      : M1_GENERATION_DEFAULTS.max_new_tokens);
-  const thinking = options.thinkingFormat.thinking && defaults.thinking;
+  // What a request that leaves every key out runs with, as its `m1` object reports it.
+  const applied = defaultRequest(requestContext(options.thinkingFormat, defaults)).applied;
+  const budget = `${applied.thinking_budget}${applied.reasoning_effort ? ` (reasoning_effort ${applied.reasoning_effort})` : ""}`;
   const defaultsText = [
-    ...(thinking ? [`thinking_budget ${budget}`] : ["thinking off"]),
-    `max_completion_tokens ${defaults.max_completion_tokens}`,
-    ...(thinking
-      ? [
-          `wait_rounds ${defaults.wait_rounds}`,
-          `min_thinking_tokens ${defaults.min_thinking_tokens}`,
-        ]
+    ...(applied.thinking ? [`thinking_budget ${budget}`] : ["thinking off"]),
+    `max_completion_tokens ${applied.max_completion_tokens}`,
+    ...(applied.thinking
+      ? [`wait_rounds ${applied.wait_rounds}`, `min_thinking_tokens ${applied.min_thinking_tokens}`]
       : []),
-    `temperature ${defaults.temperature}`,
-    ...(defaults.top_p === null ? [] : [`top_p ${defaults.top_p}`]),
+    `temperature ${applied.temperature}`,
+    ...(applied.top_p === null ? [] : [`top_p ${applied.top_p}`]),
     `seed ${defaults.seed ?? "random"}`,
   ].join(", ");
   const efforts = `reasoning_effort ${REASONING_EFFORTS.join("/")} = ${REASONING_EFFORTS.map((effort) => defaults.reasoning_effort_budgets[effort]).join("/")}`;
