@@ -2,6 +2,7 @@ import { InputError } from "../errors.js";
 import type { StopReason } from "../engine/adaptive.js";
 import type { AnswerDecision } from "../eval/scoring/index.js";
 import { EvalStore, type StoredProbe } from "../eval/store/index.js";
+import type { ScoredOutcome } from "../eval/store/queries.js";
 import { readAdaptiveFields, stopReasonOf } from "../eval/m1-layout/adaptive-fields.js";
 import type { ReportExperiment, SampleOutcome } from "./experiments.js";
 import { readSamples, readVersionDirectory } from "../eval/m1-layout/read.js";
@@ -47,29 +48,48 @@ export class SampleLoader implements Disposable {
 
 /** The store's scored samples (small columns only, never the texts). */
 function storeOutcomes(store: EvalStore, experimentId: number): SampleOutcome[] {
-  return store.read.scoredOutcomes(experimentId).map((row) => {
-    // A store from before version 3 has no stop reasons: m1's own fields say as much.
-    const derived = row.stopped_by === null ? stopReasonOf({ ...row }) : null;
-    return {
-      sampleIndex: row.sample_index,
-      questionKey: row.question_key,
-      source: row.source,
-      question: row.question,
-      correct: row.correct,
-      thinkingFinishReason: row.thinking_finish_reason,
-      numGenTokens: row.num_gen_tokens,
-      thinkingTokens: row.thinking_tokens,
-      stoppedBy: (row.stopped_by as StopReason | null) ?? derived,
-      decidedBy: row.decided_by as AnswerDecision | null,
-      choice: row.choice,
-      probeTokens: row.probe_tokens_total,
-      voteShare: row.vote_share,
-      computeTokens:
-        row.compute_tokens ??
-        (row.num_gen_tokens === null ? null : row.num_gen_tokens + (row.probe_tokens_total ?? 0)),
-      probes: parseProbes(row.probe_answers_json),
-    };
-  });
+  return store.read.scoredOutcomes(experimentId).map((row) => ({
+    sampleIndex: row.sample_index,
+    questionKey: row.question_key,
+    source: row.source,
+    question: row.question,
+    correct: row.correct,
+    thinkingFinishReason: row.thinking_finish_reason,
+    numGenTokens: row.num_gen_tokens,
+    thinkingTokens: row.thinking_tokens,
+    ...storedStopFacts(row),
+    choice: row.choice,
+    probeTokens: row.probe_tokens_total,
+    voteShare: row.vote_share,
+    probes: parseProbes(row.probe_answers_json),
+  }));
+}
+
+/**
+ * A stored sample's stop reason, answer reading and total tokens, as the report and the viewer
+ * read them. A store from before version 3 has no stop reasons nor compute totals: m1's own
+ * fields say as much.
+ */
+export function storedStopFacts(
+  row: Pick<
+    ScoredOutcome,
+    | "stopped_by"
+    | "thinking_finish_reason"
+    | "decided_by"
+    | "num_gen_tokens"
+    | "probe_tokens_total"
+    | "compute_tokens"
+  >,
+): Pick<SampleOutcome, "stoppedBy" | "decidedBy" | "computeTokens"> {
+  return {
+    stoppedBy:
+      (row.stopped_by as StopReason | null) ??
+      stopReasonOf({ thinking_finish_reason: row.thinking_finish_reason }),
+    decidedBy: row.decided_by as AnswerDecision | null,
+    computeTokens:
+      row.compute_tokens ??
+      (row.num_gen_tokens === null ? null : row.num_gen_tokens + (row.probe_tokens_total ?? 0)),
+  };
 }
 
 function parseProbes(json: string | null): StoredProbe[] | null {

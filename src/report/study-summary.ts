@@ -5,6 +5,7 @@ import type { StudyResult } from "../eval/study/study.js";
 import { M1_LAYOUT_FILES } from "../eval/m1-layout/paths.js";
 import { EvalStore } from "../eval/store/index.js";
 import { groupFailures } from "../eval/study/failures.js";
+import { clip } from "../net/failures.js";
 
 /** Relative to the working directory when inside it, else absolute. */
 function displayPath(path: string): string {
@@ -107,15 +108,10 @@ function failureLines(result: StudyResult, store: EvalStore): string[] {
   return [
     `failed samples: ${errors.length} in ${experiments}, ${groups.length === 1 ? "1 kind of failure" : `${groups.length} kinds of failure`}:`,
     ...groups.map(
-      (group) => `  ${String(group.count).padStart(countWidth)} x ${shorten(group.message)}`,
+      (group) =>
+        `  ${String(group.count).padStart(countWidth)} x ${clip(group.message, GROUP_MESSAGE_LENGTH - 3)}`,
     ),
     `first failure (${withErrors[0]!.name}), in full:`,
     `  ${withErrors[0]!.errors[0]!}`,
   ];
-}
-
-function shorten(message: string): string {
-  return message.length > GROUP_MESSAGE_LENGTH
-    ? `${message.slice(0, GROUP_MESSAGE_LENGTH - 3)}...`
-    : message;
 }

@@ -19,7 +19,7 @@ CREATE TEMP TABLE outcomes (
   source TEXT NOT NULL, correct INTEGER, failed INTEGER NOT NULL, extracted_answer TEXT,
   num_gen_tokens INTEGER, stopped_by TEXT, decided_by TEXT, vote_share REAL,
   probe_tokens_total INTEGER, compute_tokens INTEGER, thinking_finish_reason TEXT,
-  no_thinking INTEGER, PRIMARY KEY (experiment_id, sample_index)) WITHOUT ROWID;
+  PRIMARY KEY (experiment_id, sample_index)) WITHOUT ROWID;
 CREATE INDEX temp.outcomes_by_question ON outcomes (question_key, experiment_id, correct);
 CREATE INDEX temp.outcomes_by_source ON outcomes (experiment_id, source, correct, failed);
 `;
@@ -49,7 +49,7 @@ export function buildOutcomeIndex(queries: StoreQueries): void {
     db.exec(
       `INSERT INTO temp.outcomes (experiment_id, sample_index, question_key, source, correct, failed,
          extracted_answer, num_gen_tokens, stopped_by, decided_by, vote_share, probe_tokens_total,
-         compute_tokens, thinking_finish_reason, no_thinking) ${queries.sampleOutcomesSelect()}`,
+         compute_tokens, thinking_finish_reason) ${queries.sampleOutcomesSelect()}`,
     );
   })();
 }

@@ -1,7 +1,6 @@
 import type Database from "better-sqlite3";
-import type { StopReason } from "../engine/adaptive.js";
-import type { AnswerDecision } from "../eval/scoring/index.js";
 import type { ReportExperiment, SampleOutcome } from "../report/experiments.js";
+import { storedStopFacts } from "../report/samples.js";
 import { stopsRows, type StopsRow } from "../report/stops.js";
 
 /**
@@ -20,14 +19,7 @@ interface OutcomeRow {
   probe_tokens_total: number | null;
   compute_tokens: number | null;
   thinking_finish_reason: string | null;
-  no_thinking: number;
-}
-
-/** A stop reason for rows from before stop reasons were stored: m1's own fields say as much. */
-function stopReason(row: OutcomeRow): StopReason | null {
-  if (row.stopped_by !== null) return row.stopped_by as StopReason;
-  if (row.no_thinking === 1 || row.thinking_finish_reason === null) return null;
-  return row.thinking_finish_reason === "length" ? "budget" : "model";
+  num_gen_tokens: number | null;
 }
 
 export function experimentStops(
@@ -37,7 +29,7 @@ export function experimentStops(
   const rows = db
     .prepare(
       `SELECT experiment_id, sample_index, question_key, source, correct, stopped_by, decided_by,
-         vote_share, probe_tokens_total, compute_tokens, thinking_finish_reason, no_thinking
+         vote_share, probe_tokens_total, compute_tokens, thinking_finish_reason, num_gen_tokens
        FROM temp.outcomes WHERE failed = 0 AND correct IS NOT NULL ORDER BY experiment_id, sample_index`,
     )
     .all() as OutcomeRow[];
@@ -51,14 +43,12 @@ export function experimentStops(
       question: "",
       correct: row.correct === 1,
       thinkingFinishReason: row.thinking_finish_reason,
-      numGenTokens: null,
+      numGenTokens: row.num_gen_tokens,
       thinkingTokens: null,
-      stoppedBy: stopReason(row),
-      decidedBy: row.decided_by as AnswerDecision | null,
+      ...storedStopFacts(row),
       choice: null,
       probeTokens: row.probe_tokens_total,
       voteShare: row.vote_share,
-      computeTokens: row.compute_tokens,
       probes: null,
     });
     byExperiment.set(row.experiment_id, list);

@@ -360,7 +360,7 @@ export class StoreQueries {
   sampleOutcomesSelect(): string {
     return `SELECT experiment_id, sample_index, question_key, source, correct, error IS NOT NULL,
          extracted_answer, num_gen_tokens, stopped_by, decided_by, vote_share, probe_tokens_total,
-         compute_tokens, thinking_finish_reason, thinking_text IS NULL
+         compute_tokens, thinking_finish_reason
        FROM ${this.tables.samples}`;
   }
 
